@@ -1,0 +1,165 @@
+/*
+ * The emulated PCI bus: config space as data, BAR allocation and decode, device registration.
+ *
+ * Config space is modelled as QEMU does: per device a 256-byte image cfg[], a mask of the bits a
+ * guest may write (wmask[]) and a mask of write-1-to-clear bits (w1cmask[]). A generic write
+ * applies   new = (old & ~wmask) | (val & wmask);  new &= ~(val & w1cmask)   byte by byte, so
+ * read-only fields and RW1C status need no special cases. BAR registers and the command register
+ * are the exceptions the core handles itself (sizing protocol, decode changes).
+ */
+#ifndef DM_PCI_H
+#define DM_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct pci_msix;
+struct slot_option;
+
+#define PCI_CFG_SPACE_SIZE	256
+#define PCI_BAR_COUNT		6
+
+/* Standard config registers (offsets). */
+#define PCIR_VENDOR		0x00
+#define PCIR_DEVICE		0x02
+#define PCIR_COMMAND		0x04
+#define PCIR_STATUS		0x06
+#define PCIR_REVID		0x08
+#define PCIR_PROGIF		0x09
+#define PCIR_SUBCLASS		0x0a
+#define PCIR_CLASS		0x0b
+#define PCIR_HDRTYPE		0x0e
+#define PCIR_BAR(i)		(0x10 + 4 * (i))
+#define PCIR_SUBVEND		0x2c
+#define PCIR_SUBDEV		0x2e
+#define PCIR_CAP_PTR		0x34
+#define PCIR_INTLINE		0x3c
+#define PCIR_INTPIN		0x3d
+
+#define PCIM_CMD_IO		0x0001
+#define PCIM_CMD_MEM		0x0002
+#define PCIM_CMD_BUSMASTER	0x0004
+#define PCIM_CMD_INTX_DISABLE	0x0400
+#define PCIM_STATUS_CAPLIST	0x0010
+#define PCIM_HDRTYPE_MULTIFUNC	0x80
+
+#define PCIY_MSIX		0x11
+
+enum pci_bar_type {
+	PCI_BAR_NONE,
+	PCI_BAR_IO,
+	PCI_BAR_MEM32,
+	PCI_BAR_MEM64,		/* occupies this BAR and the next */
+};
+
+struct pci_bar {
+	enum pci_bar_type type;
+	bool prefetch;
+	bool ram;		/* mapped through ops->bar_map/bar_unmap, never trapped */
+	uint64_t size;		/* power of two; memory BARs at least 4 KiB */
+	uint64_t addr;		/* as programmed (by the allocator, then by the guest) */
+	bool mapped;		/* decoded right now: trapped range registered, or bar_map succeeded */
+	uint64_t mapped_addr;	/* where it is decoded, when mapped */
+};
+
+struct pci_dev;
+
+/* One emulation, one const descriptor (see hostbridge.c for the smallest example). */
+struct pci_dev_ops {
+	const char *emul;	/* the name after -s <slot>, */
+
+	/* opts: the text after "<emul>," or NULL. Returns 0 or a negative errno after logging why. */
+	int (*init)(struct vm *vm, struct pci_dev *dev, const char *opts);
+	void (*deinit)(struct vm *vm, struct pci_dev *dev);
+
+	/* Trapped BAR accesses; off is relative to the BAR. size 1, 2, 4 or 8. */
+	int (*bar_read)(struct pci_dev *dev, int idx, uint64_t off, unsigned size, uint64_t *value);
+	int (*bar_write)(struct pci_dev *dev, int idx, uint64_t off, unsigned size, uint64_t value);
+
+	/*
+	 * RAM BARs: decode turned on at gpa (map the memory there) or off at gpa (unmap it).
+	 * A guest moving a decoded BAR gives bar_unmap(old) then bar_map(new). When bar_map fails
+	 * the BAR stays programmed but not decoded, and nothing is mapped.
+	 */
+	int (*bar_map)(struct pci_dev *dev, int idx, uint64_t gpa);
+	void (*bar_unmap)(struct pci_dev *dev, int idx, uint64_t gpa);
+};
+
+struct pci_dev {
+	const struct pci_dev_ops *ops;
+	struct vm *vm;
+	struct pci_bus *bus;
+	unsigned busno, slot, func;
+	char name[48];		/* "00:05.0 ivshmem", for logs */
+
+	uint8_t cfg[PCI_CFG_SPACE_SIZE];
+	uint8_t wmask[PCI_CFG_SPACE_SIZE];
+	uint8_t w1cmask[PCI_CFG_SPACE_SIZE];
+	struct pci_bar bars[PCI_BAR_COUNT];
+	struct pci_msix *msix;	/* NULL without an MSI-X capability */
+
+	void *priv;		/* the emulation's own state */
+};
+
+/* ---- for emulations, during init ---- */
+
+uint8_t pci_get_cfg8(const struct pci_dev *dev, unsigned off);
+uint16_t pci_get_cfg16(const struct pci_dev *dev, unsigned off);
+uint32_t pci_get_cfg32(const struct pci_dev *dev, unsigned off);
+/* Set the image only (masks untouched). off + width must fit; misuse is a programming error. */
+void pci_set_cfg8(struct pci_dev *dev, unsigned off, uint8_t val);
+void pci_set_cfg16(struct pci_dev *dev, unsigned off, uint16_t val);
+void pci_set_cfg32(struct pci_dev *dev, unsigned off, uint32_t val);
+
+void pci_set_ids(struct pci_dev *dev, uint16_t vendor, uint16_t device, uint8_t class,
+		 uint8_t subclass, uint8_t progif, uint8_t revision);
+
+/*
+ * Appends a capability of len bytes (id and next pointer included) to the list. Returns its
+ * offset in config space, or -ENOSPC. The capability's own writable bits are the caller's to set.
+ */
+int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len);
+
+/*
+ * Declares BAR idx and allocates its address from the bus windows (naturally aligned, memory BARs
+ * on at least 4 KiB). MEM64 takes idx and idx+1. Returns 0, -EINVAL (bad idx/size/type) or
+ * -ENOSPC (window exhausted).
+ */
+int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t size,
+		bool prefetch, bool ram) __attribute__((warn_unused_result));
+
+/* ---- the bus ---- */
+
+struct pci_bus;
+
+struct pci_bus *pci_bus_new(struct vm *vm);
+/* Calls every device's deinit (unmapping decoded BARs first) and frees the bus. */
+void pci_bus_free(struct pci_bus *bus);
+
+/* Creates the device a -s option describes. Errors name the slot and the rule broken. */
+int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
+	__attribute__((warn_unused_result));
+
+/*
+ * "Firmware" step before the guest starts: sets the multi-function bit where a slot has several
+ * functions, enables I/O and memory decode and bus mastering on every device, and decodes every
+ * BAR (registering trapped ranges, calling bar_map for RAM BARs). Registers ports 0xCF8-0xCFF.
+ */
+int pci_bus_start(struct pci_bus *bus) __attribute__((warn_unused_result));
+
+/*
+ * One config access by bus/device/function/register, as mechanism #1 or an HSM PCICFG request
+ * produces it. Absent functions read all ones; accesses that are misaligned or cross the
+ * register's width read all ones / are dropped. Has the vmm_pci_cfg_fn signature.
+ */
+int pci_cfg_access(void *bus, unsigned busno, unsigned dev, unsigned func, unsigned reg,
+		   unsigned size, bool is_write, uint32_t *value);
+
+struct pci_dev *pci_bus_find(struct pci_bus *bus, unsigned busno, unsigned dev, unsigned func);
+
+/* The explicit table of emulations (pci_emul_table.c). NULL for an unknown name. */
+const struct pci_dev_ops *pci_emul_find(const char *emul);
+
+#endif

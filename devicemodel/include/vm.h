@@ -1,0 +1,100 @@
+/*
+ * A virtual machine: its configuration (from the command line), its memory, its buses, and the
+ * services devices ask of it. Devices never talk to the hypervisor backend directly: they call the
+ * vm_* functions below, which go through struct vmm's ops table (so unit tests can give a VM a
+ * fake backend).
+ */
+#ifndef DM_VM_H
+#define DM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uuid/uuid.h>
+
+#include "vmm.h"
+
+#define VM_NAME_MAX 15		/* ACRN: the name must be shorter than 16 bytes */
+#define VM_MAX_SLOTS 256
+
+/* One -s option as the user wrote it. */
+struct slot_option {
+	unsigned bus, dev, func;
+	char *emul;		/* "hostbridge", "lpc", "ivshmem" */
+	char *config;		/* everything after the emulation name, or NULL */
+};
+
+struct vm_config {
+	char name[VM_NAME_MAX + 1];
+	uuid_t uuid;
+	bool uuid_given;
+	uint64_t memsize;	/* bytes */
+	char *elf_path;		/* -E */
+	char *bootargs;		/* -B: the Multiboot command line */
+	char *com1;		/* -l com1,<backend>: "stdio" or a file path; NULL: no UART */
+	bool debugexit;
+	char *vmm_name;		/* --vmm; NULL: hsm when /dev/acrn_hsm exists, else kvm */
+	unsigned log_level;	/* enum log_level */
+	unsigned nslots;
+	struct slot_option slots[VM_MAX_SLOTS];
+};
+
+struct pci_bus;
+
+struct vm {
+	const struct vm_config *cfg;
+	struct vmm vmm;
+	struct io_registry *io;
+	struct pci_bus *pci;
+
+	void *ram;		/* host mapping of all guest RAM (low part first, then high) */
+	uint64_t lowmem;	/* bytes at GPA 0 */
+	uint64_t highmem;	/* bytes at HIGHMEM_BASE */
+	int ram_fd;
+	uint64_t mmio64_base;	/* the 64-bit PCI window starts here (see mem_layout.h) */
+
+	/* Set once when the VM stops (vmm on_exit or vm_request_poweroff). */
+	int exit_pipe[2];	/* the main loop waits on exit_pipe[0] */
+	struct vm_exit_info exit_info;
+	bool exited;
+};
+
+/* ---- services for devices (core/vm_services.c: no other dependency, so unit tests link it) ---- */
+
+/* Guest RAM at gpa as a host pointer, or NULL when [gpa, gpa+len) is not all RAM. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * Maps host memory into the guest (a RAM BAR). Reserves the range in vm->io first, so a mapping
+ * that would overlap guest RAM or another BAR fails with -EEXIST and maps nothing.
+ */
+int vm_map_ram(struct vm *vm, uint64_t gpa, uint64_t len, void *hva)
+	__attribute__((warn_unused_result));
+int vm_unmap_ram(struct vm *vm, uint64_t gpa, uint64_t len, void *hva);
+
+int vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_ioeventfd_add(struct vm *vm, const struct vmm_ioeventfd *ioev);
+int vm_ioeventfd_del(struct vm *vm, const struct vmm_ioeventfd *ioev);
+int vm_irqfd_add(struct vm *vm, int fd, uint64_t addr, uint32_t data);
+int vm_irqfd_update(struct vm *vm, int handle, uint64_t addr, uint32_t data);
+int vm_irqfd_del(struct vm *vm, int handle);
+int vm_create_vdev(struct vm *vm, const struct vmm_vdev *vdev);
+int vm_destroy_vdev(struct vm *vm, const struct vmm_vdev *vdev);
+
+/* The guest asked to power off (debugexit): stop the VM, acrn-dm exits with status. */
+void vm_request_poweroff(struct vm *vm, int status);
+
+/*
+ * Devices that watch file descriptors (a server socket, an eventfd) add GLib sources to the
+ * default main context (g_unix_fd_add); vm_run runs that context on the main thread until the
+ * VM stops. vCPU threads never block on it.
+ */
+
+/* ---- life cycle (main.c) ---- */
+
+/* Creates the backend VM, guest RAM, buses and every device of cfg. */
+int vm_create(struct vm *vm, const struct vm_config *cfg) __attribute__((warn_unused_result));
+/* Loads the guest, starts the vCPUs, and waits until the VM stops. Returns the exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+#endif
