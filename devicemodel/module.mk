@@ -1,0 +1,10 @@
+# The device model core (library `core`) and the acrn-dm program.
+CORE_SRCS := $(filter-out devicemodel/core/main.c,$(wildcard devicemodel/core/*.c))
+$(eval $(call add_lib,core,$(CORE_SRCS)))
+
+HW_SRCS := $(wildcard devicemodel/hw/*.c)
+$(eval $(call add_lib,hw,$(HW_SRCS)))
+
+# Libraries in dependency order; the group in add_prog resolves cycles between them.
+ACRN_DM_LIBS := hw pci loader vmm_kvm vmm_hsm ivshmem core
+$(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
