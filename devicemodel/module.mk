@@ -8,3 +8,7 @@ $(eval $(call add_lib,hw,$(HW_SRCS)))
 # Libraries in dependency order; the group in add_prog resolves cycles between them.
 ACRN_DM_LIBS := hw pci loader vmm_kvm vmm_hsm ivshmem core
 $(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
+
+# Unit tests of the core.
+$(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
+$(eval $(call add_unit_test,test_options,tests/unit/test_options.c,$(ACRN_DM_LIBS)))

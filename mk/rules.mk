@@ -27,15 +27,26 @@ endif
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 libs = $(foreach l,$(1),$(BUILD)/lib/lib$(l).a)
 
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # $(call add_lib,NAME,SOURCES): $(BUILD)/lib/libNAME.a
 define add_lib
 $(BUILD)/lib/lib$(1).a: $(call objs,$(2))
 	@mkdir -p $$(@D)
-	rm -f $$@ && $$(AR) rcs $$@ $$^
+	$$(call quiet,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
 ALL_OBJS += $(call objs,$(2))
 endef
 
@@ -43,7 +54,8 @@ endef
 define add_prog
 $(BUILD)/bin/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) $(4)
+	$$(call quiet,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) $(4)
 PROGS += $(BUILD)/bin/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef
@@ -53,7 +65,8 @@ endef
 define add_unit_test
 $(BUILD)/tests/unit/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) -lcmocka $(5)
+	$$(call quiet,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) -lcmocka $(5)
 UNIT_TESTS += $(BUILD)/tests/unit/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef

@@ -4,6 +4,8 @@
  * VM a fake backend. Kept apart from vm.c so that tests link only this.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "io_dispatch.h"
 #include "log.h"
@@ -85,4 +87,27 @@ int vm_create_vdev(struct vm *vm, const struct vmm_vdev *vdev)
 int vm_destroy_vdev(struct vm *vm, const struct vmm_vdev *vdev)
 {
 	return VMM_CALL(vm, destroy_vdev, vdev);
+}
+
+void vm_notify_exit(struct vm *vm, const struct vm_exit_info *info)
+{
+	pthread_mutex_lock(&vm->exit_lock);
+	bool first = !vm->exited;
+	if (first) {
+		vm->exit_info = *info;
+		vm->exited = true;
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	if (first && vm->exit_pipe[1] > 0) { /* 0: a VM built by a test without a pipe */
+		/* Nonblocking: one byte is enough to wake the loop; a full pipe already woke it. */
+		ssize_t n = write(vm->exit_pipe[1], "x", 1);
+		(void)n;
+	}
+}
+
+void vm_request_poweroff(struct vm *vm, int status)
+{
+	struct vm_exit_info info = { .reason = VM_EXIT_POWEROFF, .code = status };
+	snprintf(info.detail, sizeof(info.detail), "guest powered off with status %d", status);
+	vm_notify_exit(vm, &info);
 }

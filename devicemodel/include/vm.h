@@ -7,6 +7,7 @@
 #ifndef DM_VM_H
 #define DM_VM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uuid/uuid.h>
@@ -39,6 +40,7 @@ struct vm_config {
 };
 
 struct pci_bus;
+struct uart_16550;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -52,7 +54,11 @@ struct vm {
 	int ram_fd;
 	uint64_t mmio64_base;	/* the 64-bit PCI window starts here (see mem_layout.h) */
 
+	struct uart_16550 *com1;
+	bool vmm_created;
+
 	/* Set once when the VM stops (vmm on_exit or vm_request_poweroff). */
+	pthread_mutex_t exit_lock;
 	int exit_pipe[2];	/* the main loop waits on exit_pipe[0] */
 	struct vm_exit_info exit_info;
 	bool exited;
@@ -82,6 +88,8 @@ int vm_destroy_vdev(struct vm *vm, const struct vmm_vdev *vdev);
 
 /* The guest asked to power off (debugexit): stop the VM, acrn-dm exits with status. */
 void vm_request_poweroff(struct vm *vm, int status);
+/* Records why the VM stopped (the first call wins) and wakes the main loop. Any thread. */
+void vm_notify_exit(struct vm *vm, const struct vm_exit_info *info);
 
 /*
  * Devices that watch file descriptors (a server socket, an eventfd) add GLib sources to the

@@ -1,0 +1,37 @@
+/* acrn-dm [options] <vm_name>: parse, create, run, tear down. The only place that exits. */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "options.h"
+#include "vm.h"
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	char *err = NULL;
+
+	switch (dm_parse_options(argc, argv, &cfg, &err, stdout)) {
+	case DM_PARSE_EXIT:
+		return 0;
+	case DM_PARSE_ERROR:
+		fprintf(stderr, "acrn-dm: %s\n", err);
+		fprintf(stderr, "Try 'acrn-dm --help' for the options.\n");
+		g_free(err);
+		return 1;
+	case DM_PARSE_OK:
+		break;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+
+	static struct vm vm;
+	int status = 1;
+	if (vm_create(&vm, &cfg) < 0)
+		pr_err("acrn-dm", "%s: could not create the VM", cfg.name);
+	else
+		status = vm_run(&vm);
+	vm_destroy(&vm);
+	vm_config_clear(&cfg);
+	return status;
+}

@@ -1,0 +1,389 @@
+/*
+ * The acrn-dm command line, ACRN-compatible: acrn-dm [options] <vm_name>.
+ *
+ * GOption does the tokenising (short and long forms, "-s x" and "--pci_slot=x", repeated -s) and
+ * reports unknown options and missing arguments; every value is then checked here so that a bad
+ * command line ends in one line naming the option and the rule, never a crash.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem_layout.h"
+#include "options.h"
+#include "pci.h"
+#include "version.h"
+
+#define MEMSIZE_MIN (128 * MiB)	/* ACRN's minimum */
+#define MEMSIZE_MAX (256 * GiB)
+
+/* UUIDs derived from the VM name (when -U is absent) live in this namespace, so a VM keeps its
+ * UUID across restarts: the ivshmem server recognises a returning VM by it. */
+static const uuid_t vm_name_namespace = {
+	0x6b, 0x1c, 0x6e, 0x0a, 0x3f, 0x52, 0x4f, 0x37, 0x9a, 0x4e, 0x2d, 0x19, 0x0c, 0x8e, 0x71, 0x5d,
+};
+
+struct parse_state {
+	struct vm_config *cfg;
+	gboolean debugexit;
+	gboolean version;
+	gboolean help;
+	gboolean debug;
+};
+
+static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static gboolean fail(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, msg);
+	g_free(msg);
+	return FALSE;
+}
+
+/* A decimal number of at most max, the whole string, no sign, no spaces. */
+static bool parse_small_decimal(const char *text, size_t len, unsigned max, unsigned *out)
+{
+	if (len == 0 || len > 3)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)text[i]))
+			return false;
+		v = v * 10 + (unsigned)(text[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int parse_memsize(const char *text, uint64_t *bytes)
+{
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+
+	unsigned shift = 0;
+	if (*end == '\0') {
+		/* ACRN (from bhyve): a bare number below one mega is a count of megabytes. */
+		shift = v < (1ULL << 20) ? 20 : 0;
+	} else {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		/* "128M" and "128MB"/"128MiB" are all what people write. */
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end != '\0')
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+static gboolean on_memsize(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	struct parse_state *st = data;
+	uint64_t bytes;
+	int ret = parse_memsize(value, &bytes);
+	if (ret == -ERANGE)
+		return fail(error, "%s %s: memory size too large", name, value);
+	if (ret < 0)
+		return fail(error, "%s %s: bad memory size (a number with an optional K, M or G suffix)",
+			    name, value);
+	if (bytes < MEMSIZE_MIN || bytes > MEMSIZE_MAX)
+		return fail(error, "%s %s: memory size must be between 128M and 256G", name, value);
+	/* Whole 2 MiB pages, so RAM can come from huge pages. */
+	st->cfg->memsize = (bytes + 2 * MiB - 1) & ~(2 * MiB - 1);
+	return TRUE;
+}
+
+/* "<slot>[:<func>]" or "<bus>:<slot>:<func>" */
+static bool parse_bdf(const char *text, size_t len, unsigned *bus, unsigned *dev, unsigned *func)
+{
+	const char *parts[3];
+	size_t lens[3];
+	unsigned n = 0;
+	const char *p = text, *end = text + len;
+	while (n < 3) {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		parts[n] = p;
+		lens[n] = colon ? (size_t)(colon - p) : (size_t)(end - p);
+		n++;
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	if (p + lens[n - 1] != end)
+		return false; /* a fourth field */
+
+	unsigned vals[3] = { 0, 0, 0 };
+	const unsigned max2[] = { 31, 7 }, max3[] = { 255, 31, 7 };
+	for (unsigned i = 0; i < n; i++)
+		if (!parse_small_decimal(parts[i], lens[i], n == 3 ? max3[i] : max2[i], &vals[i]))
+			return false;
+	*bus = n == 3 ? vals[0] : 0;
+	*dev = n == 3 ? vals[1] : vals[0];
+	*func = n == 3 ? vals[2] : (n == 2 ? vals[1] : 0);
+	return true;
+}
+
+static gboolean on_pci_slot(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	struct vm_config *cfg = ((struct parse_state *)data)->cfg;
+	const char *comma = strchr(value, ',');
+	if (!comma)
+		return fail(error, "%s %s: expected <slot>[:<func>],<emulation>[,<config>]", name, value);
+
+	struct slot_option opt = { 0 };
+	if (!parse_bdf(value, (size_t)(comma - value), &opt.bus, &opt.dev, &opt.func))
+		return fail(error,
+			    "%s %s: bad slot '%.*s' (slot 0-31, function 0-7, as <slot>[:<func>] or "
+			    "<bus>:<slot>:<func>)",
+			    name, value, (int)(comma - value), value);
+
+	const char *emul = comma + 1;
+	const char *config = strchr(emul, ',');
+	size_t emul_len = config ? (size_t)(config - emul) : strlen(emul);
+	if (emul_len == 0)
+		return fail(error, "%s %s: missing emulation name after the slot", name, value);
+	opt.emul = g_strndup(emul, emul_len);
+	if (!pci_emul_find(opt.emul)) {
+		fail(error, "%s %s: unknown emulation '%s'", name, value, opt.emul);
+		g_free(opt.emul);
+		return FALSE;
+	}
+
+	for (unsigned i = 0; i < cfg->nslots; i++) {
+		const struct slot_option *o = &cfg->slots[i];
+		if (o->bus == opt.bus && o->dev == opt.dev && o->func == opt.func) {
+			fail(error, "%s %s: slot %u:%u:%u is already taken by %s", name, value,
+			     opt.bus, opt.dev, opt.func, o->emul);
+			g_free(opt.emul);
+			return FALSE;
+		}
+	}
+	if (cfg->nslots == VM_MAX_SLOTS) {
+		g_free(opt.emul);
+		return fail(error, "%s %s: more than %d devices", name, value, VM_MAX_SLOTS);
+	}
+	opt.config = config ? g_strdup(config + 1) : NULL;
+	cfg->slots[cfg->nslots++] = opt;
+	return TRUE;
+}
+
+static gboolean on_lpc(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	struct vm_config *cfg = ((struct parse_state *)data)->cfg;
+	if (g_ascii_strncasecmp(value, "com1,", 5) != 0)
+		return fail(error, "%s %s: expected com1,stdio or com1,<file>", name, value);
+	const char *backend = value + 5;
+	if (*backend == '\0')
+		return fail(error, "%s %s: missing backend after com1, (stdio or a file)", name, value);
+	if (cfg->com1)
+		return fail(error, "%s %s: com1 is already configured", name, value);
+	cfg->com1 = g_strdup(backend);
+	return TRUE;
+}
+
+static gboolean on_uuid(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	struct vm_config *cfg = ((struct parse_state *)data)->cfg;
+	if (uuid_parse(value, cfg->uuid) != 0)
+		return fail(error, "%s %s: not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+			    name, value);
+	cfg->uuid_given = true;
+	return TRUE;
+}
+
+static gboolean on_string(char **slot, const gchar *name, const gchar *value, GError **error)
+{
+	if (*value == '\0')
+		return fail(error, "%s: empty argument", name);
+	if (*slot)
+		return fail(error, "%s %s: given more than once", name, value);
+	*slot = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean on_elf(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	return on_string(&((struct parse_state *)data)->cfg->elf_path, name, value, error);
+}
+
+static gboolean on_bootargs(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	struct vm_config *cfg = ((struct parse_state *)data)->cfg;
+	if (cfg->bootargs)
+		return fail(error, "%s: given more than once", name);
+	cfg->bootargs = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean on_vmm(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	if (strcmp(value, "kvm") != 0 && strcmp(value, "hsm") != 0)
+		return fail(error, "%s %s: unknown hypervisor backend (kvm or hsm)", name, value);
+	return on_string(&((struct parse_state *)data)->cfg->vmm_name, name, value, error);
+}
+
+static bool vm_name_ok(const char *name, const char **why)
+{
+	size_t len = strlen(name);
+	if (len == 0) {
+		*why = "is empty";
+		return false;
+	}
+	if (len > VM_NAME_MAX) {
+		*why = "is longer than 15 bytes";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.') {
+			*why = "may only hold letters, digits, '_', '-' and '.'";
+			return false;
+		}
+	}
+	return true;
+}
+
+static GOptionContext *make_context(struct parse_state *st)
+{
+	const GOptionEntry entries[] = {
+		{ "pci_slot", 's', 0, G_OPTION_ARG_CALLBACK, (void *)on_pci_slot,
+		  "Add a PCI device: <slot>[:<func>] or <bus>:<slot>:<func>, then the emulation "
+		  "(hostbridge, lpc, ivshmem) and its configuration", "<bdf>,<emul>[,<conf>]" },
+		{ "memsize", 'm', 0, G_OPTION_ARG_CALLBACK, (void *)on_memsize,
+		  "Guest memory size, with K/M/G suffix (at least 128M)", "<size>" },
+		{ "lpc", 'l', 0, G_OPTION_ARG_CALLBACK, (void *)on_lpc,
+		  "Attach the COM1 UART (port 0x3f8) to stdio or to a file", "com1,<stdio|file>" },
+		{ "elf_file", 'E', 0, G_OPTION_ARG_CALLBACK, (void *)on_elf,
+		  "Load an ELF image (Multiboot images start in 32-bit protected mode)", "<elf>" },
+		{ "bootargs", 'B', 0, G_OPTION_ARG_CALLBACK, (void *)on_bootargs,
+		  "Command line handed to a Multiboot guest", "<args>" },
+		{ "uuid", 'U', 0, G_OPTION_ARG_CALLBACK, (void *)on_uuid,
+		  "VM UUID (default: derived from the VM name, stable across restarts)", "<uuid>" },
+		{ "debugexit", 0, 0, G_OPTION_ARG_NONE, &st->debugexit,
+		  "A write of V to port 0xf4 powers the VM off; acrn-dm exits with status V", NULL },
+		{ "vmm", 0, 0, G_OPTION_ARG_CALLBACK, (void *)on_vmm,
+		  "Hypervisor backend (default: hsm when /dev/acrn_hsm exists, else kvm)", "<hsm|kvm>" },
+		{ "debug", 0, 0, G_OPTION_ARG_NONE, &st->debug, "Log debug messages to stderr", NULL },
+		{ "version", 'v', 0, G_OPTION_ARG_NONE, &st->version, "Print the version and exit", NULL },
+		{ "help", 'h', 0, G_OPTION_ARG_NONE, &st->help, "Show this help and exit", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("<vm_name>");
+	GOptionGroup *group = g_option_group_new("acrn-dm", "acrn-dm options", "acrn-dm options",
+						 st, NULL);
+	g_option_group_add_entries(group, entries);
+	g_option_context_set_main_group(ctx, group);
+	/* -h is ours: GOption's own help would exit() from inside the parser. */
+	g_option_context_set_help_enabled(ctx, FALSE);
+	g_option_context_set_summary(ctx,
+		"Start a VM with ACRN-compatible devices, among them ivshmem shared memory:\n"
+		"  -s 5,ivshmem,dm:/NAME,SIZE_MB[,REGION_ID][,key=value...]\n"
+		"  -s 5,ivshmem,hv:/NAME,SIZE_MB[,REGION_ID]   (ACRN hypervisor-land region)\n"
+		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, max_size=<MB>, vectors=<n>, "
+		"server=<socket>");
+	return ctx;
+}
+
+void vm_config_clear(struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nslots; i++) {
+		g_free(cfg->slots[i].emul);
+		g_free(cfg->slots[i].config);
+	}
+	g_free(cfg->elf_path);
+	g_free(cfg->bootargs);
+	g_free(cfg->com1);
+	g_free(cfg->vmm_name);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+enum dm_parse_result dm_parse_options(int argc, char **argv, struct vm_config *cfg, char **err,
+				       FILE *out)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memsize = 256 * MiB;
+	*err = NULL;
+
+	struct parse_state st = { .cfg = cfg };
+	GOptionContext *ctx = make_context(&st);
+	/* GOption rearranges the vector it parses; give it a copy. */
+	char **args = g_new0(char *, (size_t)argc + 1);
+	for (int i = 0; i < argc; i++)
+		args[i] = argv[i];
+	int nargs = argc;
+	char **parsed = args;
+
+	enum dm_parse_result result = DM_PARSE_ERROR;
+	GError *gerr = NULL;
+	if (!g_option_context_parse(ctx, &nargs, &parsed, &gerr)) {
+		*err = g_strdup(gerr->message);
+		g_error_free(gerr);
+		goto out;
+	}
+	if (st.help) {
+		char *help = g_option_context_get_help(ctx, TRUE, NULL);
+		fputs(help, out);
+		g_free(help);
+		result = DM_PARSE_EXIT;
+		goto out;
+	}
+	if (st.version) {
+		fprintf(out, "acrn-dm %s (acrn-ivshmem, ACRN device model compatible)\n",
+			ACRN_IVSHMEM_VERSION);
+		result = DM_PARSE_EXIT;
+		goto out;
+	}
+
+	const char *why;
+	if (nargs < 2) {
+		*err = g_strdup("missing the VM name (acrn-dm [options] <vm_name>)");
+		goto out;
+	}
+	if (nargs > 2) {
+		*err = g_strdup_printf("unexpected argument '%s' after the VM name '%s'", parsed[2],
+				       parsed[1]);
+		goto out;
+	}
+	if (!vm_name_ok(parsed[1], &why)) {
+		*err = g_strdup_printf("VM name '%s' %s", parsed[1], why);
+		goto out;
+	}
+	strcpy(cfg->name, parsed[1]);
+	if (!cfg->uuid_given)
+		uuid_generate_sha1(cfg->uuid, vm_name_namespace, cfg->name, strlen(cfg->name));
+	cfg->debugexit = st.debugexit;
+	cfg->log_level = st.debug ? LOG_DEBUG : LOG_INFO;
+	result = DM_PARSE_OK;
+out:
+	g_free(args);
+	g_option_context_free(ctx);
+	if (result != DM_PARSE_OK)
+		vm_config_clear(cfg);
+	return result;
+}

@@ -1,0 +1,240 @@
+/* The acrn-dm command line: every accepted form, and malformed lines that must fail cleanly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "mem_layout.h"
+#include "options.h"
+
+#define MAX_ARGS 16
+
+static enum dm_parse_result parse(struct vm_config *cfg, char **err, const char *const *args)
+{
+	char *argv[MAX_ARGS + 2] = { "acrn-dm" };
+	int argc = 1;
+	while (args[argc - 1]) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	FILE *out = fopen("/dev/null", "w");
+	enum dm_parse_result r = dm_parse_options(argc, argv, cfg, err, out);
+	fclose(out);
+	return r;
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_launch_script_form(void **state)
+{
+	(void)state;
+	struct vm_config cfg;
+	char *err;
+	assert_int_equal(parse(&cfg, &err, ARGS("-s", "0:0,hostbridge", "-s", "1:0,lpc", "-m", "512M",
+					       "-l", "com1,stdio", "-E", "/tmp/g.elf", "--debugexit",
+					       "POST_STD_VM1")),
+			 DM_PARSE_OK);
+	assert_string_equal(cfg.name, "POST_STD_VM1");
+	assert_int_equal(cfg.memsize, 512 * MiB);
+	assert_int_equal(cfg.nslots, 2);
+	assert_int_equal(cfg.slots[0].dev, 0);
+	assert_string_equal(cfg.slots[0].emul, "hostbridge");
+	assert_null(cfg.slots[0].config);
+	assert_int_equal(cfg.slots[1].dev, 1);
+	assert_string_equal(cfg.slots[1].emul, "lpc");
+	assert_string_equal(cfg.com1, "stdio");
+	assert_string_equal(cfg.elf_path, "/tmp/g.elf");
+	assert_true(cfg.debugexit);
+	assert_null(cfg.vmm_name);
+	vm_config_clear(&cfg);
+}
+
+static void test_slot_forms_and_config_verbatim(void **state)
+{
+	(void)state;
+	struct vm_config cfg;
+	char *err;
+	assert_int_equal(parse(&cfg, &err, ARGS("--pci_slot=0:0:0,hostbridge", "-s", "3:7,lpc,a,b=c,,",
+					       "-s", "0:31:1,hostbridge,", "vm")),
+			 DM_PARSE_OK);
+	assert_int_equal(cfg.nslots, 3);
+	assert_int_equal(cfg.slots[1].dev, 3);
+	assert_int_equal(cfg.slots[1].func, 7);
+	/* Everything after the emulation name reaches the device untouched. */
+	assert_string_equal(cfg.slots[1].config, "a,b=c,,");
+	assert_int_equal(cfg.slots[2].bus, 0);
+	assert_int_equal(cfg.slots[2].dev, 31);
+	assert_int_equal(cfg.slots[2].func, 1);
+	assert_string_equal(cfg.slots[2].config, "");
+	vm_config_clear(&cfg);
+}
+
+static void test_memsize_forms(void **state)
+{
+	(void)state;
+	static const struct { const char *text; uint64_t bytes; } cases[] = {
+		{ "128M", 128 * MiB }, { "128m", 128 * MiB }, { "256MiB", 256 * MiB },
+		{ "1G", 1 * GiB }, { "2g", 2 * GiB }, { "512", 512 * MiB } /* bare: megabytes */,
+		{ "262144K", 256 * MiB }, { "268435456", 256 * MiB } /* bytes from 1M up */,
+		{ "129M", 130 * MiB } /* rounded up to whole 2 MiB pages */,
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vm_config cfg;
+		char *err;
+		assert_int_equal(parse(&cfg, &err, ARGS("-m", cases[i].text, "vm")), DM_PARSE_OK);
+		assert_int_equal(cfg.memsize, cases[i].bytes);
+		vm_config_clear(&cfg);
+	}
+}
+
+static void test_uuid_given_and_derived(void **state)
+{
+	(void)state;
+	struct vm_config a, b, c;
+	char *err;
+	assert_int_equal(parse(&a, &err, ARGS("-U", "d2795438-25d6-11e8-864e-cb7a18b34643", "vm")),
+			 DM_PARSE_OK);
+	char text[37];
+	uuid_unparse_lower(a.uuid, text);
+	assert_string_equal(text, "d2795438-25d6-11e8-864e-cb7a18b34643");
+	/* Without -U the UUID follows the name: the same VM keeps it across restarts. */
+	assert_int_equal(parse(&b, &err, ARGS("rtvm")), DM_PARSE_OK);
+	assert_int_equal(parse(&c, &err, ARGS("rtvm")), DM_PARSE_OK);
+	assert_memory_equal(b.uuid, c.uuid, sizeof(uuid_t));
+	assert_false(uuid_is_null(b.uuid));
+	struct vm_config d;
+	assert_int_equal(parse(&d, &err, ARGS("othervm")), DM_PARSE_OK);
+	assert_memory_not_equal(b.uuid, d.uuid, sizeof(uuid_t));
+	vm_config_clear(&a);
+	vm_config_clear(&b);
+	vm_config_clear(&c);
+	vm_config_clear(&d);
+}
+
+static void test_other_options(void **state)
+{
+	(void)state;
+	struct vm_config cfg;
+	char *err;
+	assert_int_equal(parse(&cfg, &err, ARGS("--vmm", "kvm", "-B", "role=a peers=2", "-l",
+					       "com1,/tmp/serial.log", "--debug", "v")),
+			 DM_PARSE_OK);
+	assert_string_equal(cfg.vmm_name, "kvm");
+	assert_string_equal(cfg.bootargs, "role=a peers=2");
+	assert_string_equal(cfg.com1, "/tmp/serial.log");
+	vm_config_clear(&cfg);
+}
+
+static void test_help_and_version(void **state)
+{
+	(void)state;
+	struct vm_config cfg;
+	char *err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	char *argv[] = { "acrn-dm", "-h", NULL };
+	assert_int_equal(dm_parse_options(2, argv, &cfg, &err, out), DM_PARSE_EXIT);
+	fclose(out);
+	/* Every option is listed. */
+	const char *listed[] = { "--pci_slot", "--memsize", "--lpc", "--elf_file", "--bootargs",
+				 "--uuid", "--debugexit", "--vmm", "--version", "--help", "ivshmem" };
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		assert_non_null(strstr(buf, listed[i]));
+	free(buf);
+
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	char *argv2[] = { "acrn-dm", "--version", NULL };
+	assert_int_equal(dm_parse_options(2, argv2, &cfg, &err, out), DM_PARSE_EXIT);
+	fclose(out);
+	assert_non_null(strstr(buf, "acrn-dm"));
+	free(buf);
+}
+
+/* Malformed command lines: each fails with one line that names what was wrong. */
+static const struct bad_case {
+	const char *const *args;
+	const char *expect; /* a word the message must contain */
+} bad_cases[] = {
+	{ (const char *const[]){ NULL }, "missing the VM name" },
+	{ ARGS("vm1", "vm2"), "unexpected argument" },
+	{ ARGS("abcdefghijklmnop"), "longer than 15" },
+	{ ARGS(""), "is empty" },
+	{ ARGS("a/b"), "may only hold" },
+	{ ARGS("vm name"), "may only hold" },
+	{ ARGS("-s", "5", "vm"), "expected <slot>" },
+	{ ARGS("-s", "32,lpc", "vm"), "bad slot '32'" },
+	{ ARGS("-s", "5:8,lpc", "vm"), "bad slot '5:8'" },
+	{ ARGS("-s", "256:0:0,lpc", "vm"), "bad slot" },
+	{ ARGS("-s", "a,lpc", "vm"), "bad slot 'a'" },
+	{ ARGS("-s", ",lpc", "vm"), "bad slot ''" },
+	{ ARGS("-s", "-1,lpc", "vm"), "bad slot" },
+	{ ARGS("-s", "1:2:3:4,lpc", "vm"), "bad slot" },
+	{ ARGS("-s", "5:,lpc", "vm"), "bad slot" },
+	{ ARGS("-s", "0x5,lpc", "vm"), "bad slot" },
+	{ ARGS("-s", "5,", "vm"), "missing emulation" },
+	{ ARGS("-s", "5,,x", "vm"), "missing emulation" },
+	{ ARGS("-s", "5,nosuchdev", "vm"), "unknown emulation 'nosuchdev'" },
+	{ ARGS("-s", "5,lpc", "-s", "5,hostbridge", "vm"), "already taken by lpc" },
+	{ ARGS("-s", "5:0,lpc", "-s", "0:5:0,hostbridge", "vm"), "already taken" },
+	{ ARGS("-m", "", "vm"), "bad memory size" },
+	{ ARGS("-m", "abc", "vm"), "bad memory size" },
+	{ ARGS("-m", "64M", "vm"), "between 128M and 256G" },
+	{ ARGS("-m", "300G", "vm"), "between 128M and 256G" },
+	{ ARGS("-m", "1P", "vm"), "bad memory size" },
+	{ ARGS("-m", "99999999999999999999999", "vm"), "too large" },
+	{ ARGS("-m", "16777216T", "vm"), "too large" },
+	{ ARGS("-m", "-128M", "vm"), "bad memory size" },
+	{ ARGS("-m", "128MX", "vm"), "bad memory size" },
+	{ ARGS("-m", " 128M", "vm"), "bad memory size" },
+	{ ARGS("-l", "com2,stdio", "vm"), "com1" },
+	{ ARGS("-l", "com1,", "vm"), "missing backend" },
+	{ ARGS("-l", "stdio", "vm"), "com1" },
+	{ ARGS("-l", "com1,stdio", "-l", "com1,/tmp/x", "vm"), "already configured" },
+	{ ARGS("-U", "not-a-uuid", "vm"), "not a UUID" },
+	{ ARGS("-U", "d2795438-25d6-11e8-864e-cb7a18b3464", "vm"), "not a UUID" },
+	{ ARGS("--vmm", "xen", "vm"), "unknown hypervisor backend" },
+	{ ARGS("--foo", "vm"), "--foo" },
+	{ ARGS("-z", "vm"), "-z" },
+	{ ARGS("vm", "-s"), "-s" },
+	{ ARGS("-E", "", "vm"), "empty argument" },
+	{ ARGS("-E", "a.elf", "-E", "b.elf", "vm"), "more than once" },
+};
+
+static void test_malformed_command_lines(void **state)
+{
+	(void)state;
+	assert_true(sizeof(bad_cases) / sizeof(bad_cases[0]) >= 30);
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct vm_config cfg;
+		char *err = NULL;
+		enum dm_parse_result r = parse(&cfg, &err, bad_cases[i].args);
+		if (r != DM_PARSE_ERROR || !err || !strstr(err, bad_cases[i].expect) ||
+		    strchr(err, '\n'))
+			fail_msg("case %zu: result %d, message '%s', expected to contain '%s'", i, r,
+				 err ? err : "(none)", bad_cases[i].expect);
+		/* A failed parse leaves nothing allocated behind. */
+		assert_int_equal(cfg.nslots, 0);
+		assert_null(cfg.elf_path);
+		g_free(err);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_launch_script_form),
+		cmocka_unit_test(test_slot_forms_and_config_verbatim),
+		cmocka_unit_test(test_memsize_forms),
+		cmocka_unit_test(test_uuid_given_and_derived),
+		cmocka_unit_test(test_other_options),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_malformed_command_lines),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
