@@ -6,7 +6,7 @@ HW_SRCS := $(wildcard devicemodel/hw/*.c)
 $(eval $(call add_lib,hw,$(HW_SRCS)))
 
 # Libraries in dependency order; the group in add_prog resolves cycles between them.
-ACRN_DM_LIBS := hw pci loader vmm_kvm vmm_hsm ivshmem core
+ACRN_DM_LIBS := hw ivshmem_dev pci loader vmm_kvm vmm_hsm ivshmem core
 $(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
 
 # Unit tests of the core.

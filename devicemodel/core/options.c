@@ -305,7 +305,7 @@ static GOptionContext *make_context(struct parse_state *st)
 		"Start a VM with ACRN-compatible devices, among them ivshmem shared memory:\n"
 		"  -s 5,ivshmem,dm:/NAME,SIZE_MB[,REGION_ID][,key=value...]\n"
 		"  -s 5,ivshmem,hv:/NAME,SIZE_MB[,REGION_ID]   (ACRN hypervisor-land region)\n"
-		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, max_size=<MB>, vectors=<n>, "
+		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, hugepages=on, large=on, vectors=<n>, "
 		"server=<socket>");
 	return ctx;
 }

@@ -1,0 +1,5 @@
+# The ivshmem PCI device (library `ivshmem_dev`).
+IVSHMEM_DEV_SRCS := $(wildcard devicemodel/hw/ivshmem/*.c)
+$(eval $(call add_lib,ivshmem_dev,$(IVSHMEM_DEV_SRCS)))
+
+$(eval $(call add_unit_test,test_ivshmem_config,tests/unit/test_ivshmem_config.c,ivshmem_dev ivshmem core))
