@@ -1,0 +1,11 @@
+# The ivshmem library: region backends and the ivshmem server wire protocol.
+# Shared by acrn-dm and acrn-ivshmem-server, so it depends on nothing else of the device model.
+IVSHMEM_SRCS := $(wildcard ivshmem/*.c)
+$(eval $(call add_lib,ivshmem,$(IVSHMEM_SRCS)))
+
+# Unit tests (sources in tests/unit/).
+$(eval $(call add_unit_test,test_ivshmem_args,tests/unit/test_ivshmem_args.c,ivshmem))
+$(eval $(call add_unit_test,test_ivshmem_region,tests/unit/test_ivshmem_region.c,ivshmem))
+$(eval $(call add_unit_test,test_ivshmem_hugetlb,tests/unit/test_ivshmem_hugetlb.c,ivshmem))
+$(eval $(call add_unit_test,test_ivshmem_proto_wire,tests/unit/test_ivshmem_proto_wire.c,ivshmem))
+$(eval $(call add_unit_test,test_ivshmem_proto_client,tests/unit/test_ivshmem_proto_client.c,ivshmem))
