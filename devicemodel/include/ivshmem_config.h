@@ -9,7 +9,8 @@
  *   hugetlbfs=DIR             the hugetlbfs mount (default: the first one in /proc/mounts)
  *   hugepages=on|off          memfd only: back it with huge pages
  *   large=on                  allow sizes above ACRN's 512 MB, up to IVSHMEM_LARGE_SIZE_MB
- *   vectors=N                 doorbell device: MSI-X with N vectors, peers through a server
+ *   vectors=N                 doorbell device: MSI-X with N (1..64, QEMU's limit) vectors,
+ *                             peers through an ivshmem server
  *   server=PATH               the ivshmem server's socket (default: IVSHMEM_SERVER_DIR/NAME.sock)
  */
 #ifndef DM_IVSHMEM_CONFIG_H
@@ -19,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ivshmem_proto.h"
 #include "ivshmem_region.h"
 
 #define IVSHMEM_LARGE_SIZE_MB	32768u	/* 32 GiB: half the 64-bit PCI window */
-#define IVSHMEM_MAX_VECTORS	256u
 #define IVSHMEM_SERVER_DIR	"/run/acrn-ivshmem"
 
 enum ivshmem_land { IVSHMEM_DM_LAND, IVSHMEM_HV_LAND };

@@ -121,7 +121,7 @@ static int apply_key(struct ivshmem_config *cfg, struct keys_seen *seen, const c
 		unsigned long n = isdigit((unsigned char)value[0]) ? strtoul(value, &end, 10) : 0;
 		if (!isdigit((unsigned char)value[0]) || *end || errno || n < 1 ||
 		    n > IVSHMEM_MAX_VECTORS)
-			return fail(err, errlen, "vectors=%s: expected a number from 1 to %u", value,
+			return fail(err, errlen, "vectors=%s: expected a number from 1 to %d", value,
 				    IVSHMEM_MAX_VECTORS);
 		cfg->vectors = (unsigned)n;
 	} else if (strcmp(key, "server") == 0) {

@@ -1,0 +1,100 @@
+# Shared helpers for integration scripts. Source it, then call the functions below.
+# Every script takes the build directory as $1 and prints "PASS: name", "FAIL: name: why" or
+# "SKIP: name: why" lines; tests/run-tests.sh counts them.
+
+BUILD=$(realpath "${1:-build}")
+DM=$BUILD/bin/acrn-dm
+GUESTS=$BUILD/guest
+TMP=$(mktemp -d /tmp/acrn-it.XXXXXX)
+FAILURES=0
+# Regions the script created under /dev/shm, removed at exit (tests never leave data behind).
+SHM_REGIONS=()
+BG_PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	local r
+	for r in "${SHM_REGIONS[@]}"; do rm -f "/dev/shm/$r"; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; FAILURES=$((FAILURES + 1)); }
+skip() { echo "SKIP: $1: $2"; }
+finish() { [ "$FAILURES" -eq 0 ]; exit $?; }
+
+# kvm_usable: /dev/kvm exists and can be opened for reading and writing.
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# require_kvm NAME...: print SKIP for each name and exit 0 when there is no KVM.
+require_kvm() {
+	kvm_usable && return 0
+	local n
+	for n in "$@"; do skip "$n" "/dev/kvm is missing or not accessible"; done
+	exit 0
+}
+
+# unique_region PREFIX: a region name no other run uses; removed at exit.
+unique_region() {
+	local name="$1_$$_$RANDOM"
+	SHM_REGIONS+=("$name")
+	echo "$name"
+}
+
+# run_vm TIMEOUT OUTFILE ARGS...: runs acrn-dm in the foreground with a timeout; returns its
+# exit status (124 on timeout). Guest serial output and acrn-dm's log both go to OUTFILE.
+run_vm() {
+	local t=$1 out=$2
+	shift 2
+	timeout --kill-after=5 "$t" "$DM" --vmm kvm --debugexit -l com1,stdio "$@" >"$out" 2>&1
+}
+
+# start_vm OUTFILE ARGS...: runs acrn-dm in the background; its pid is in $VM_PID.
+start_vm() {
+	local out=$1
+	shift
+	"$DM" --vmm kvm --debugexit -l com1,stdio "$@" >"$out" 2>&1 &
+	VM_PID=$!
+	BG_PIDS+=("$VM_PID")
+}
+
+# wait_vm PID TIMEOUT: waits for a background VM; returns its status (124 when it had to be killed).
+wait_vm() {
+	local pid=$1 t=$2 i
+	for ((i = 0; i < t * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			return $?
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
+# wait_for_line FILE PATTERN TIMEOUT: waits until FILE has a line matching PATTERN.
+wait_for_line() {
+	local f=$1 p=$2 t=$3 i
+	for ((i = 0; i < t * 10; i++)); do
+		grep -q -- "$p" "$f" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# expect_guest_pass NAME OUTFILE STATUS: PASS when the guest printed "PASS: " and exited 0.
+expect_guest_pass() {
+	local name=$1 out=$2 status=$3
+	if [ "$status" -eq 0 ] && grep -q '^PASS: ' "$out" && ! grep -q '^FAIL: ' "$out"; then
+		pass "$name"
+	else
+		fail "$name" "exit status $status; output: $(tail -n 8 "$out" | tr '\n' '|')"
+	fi
+}
+
+# The slots every ACRN launch script has.
+BASE_SLOTS=(-s 0:0,hostbridge -s 1:0,lpc)
