@@ -52,13 +52,14 @@ enum pci_bar_type {
 	PCI_BAR_IO,
 	PCI_BAR_MEM32,
 	PCI_BAR_MEM64,		/* occupies this BAR and the next */
+	PCI_BAR_MEM64_HI,	/* the upper half of the MEM64 BAR just below; not a BAR itself */
 };
 
 struct pci_bar {
 	enum pci_bar_type type;
 	bool prefetch;
 	bool ram;		/* mapped through ops->bar_map/bar_unmap, never trapped */
-	uint64_t size;		/* power of two; memory BARs at least 4 KiB */
+	uint64_t size;		/* power of two; I/O >= 4, memory >= 16, RAM BARs >= 4 KiB */
 	uint64_t addr;		/* as programmed (by the allocator, then by the guest) */
 	bool mapped;		/* decoded right now: trapped range registered, or bar_map succeeded */
 	uint64_t mapped_addr;	/* where it is decoded, when mapped */
@@ -87,6 +88,10 @@ struct pci_dev_ops {
 	void (*bar_unmap)(struct pci_dev *dev, int idx, uint64_t gpa);
 };
 
+/*
+ * Always created by pci_bus_add_device (the core keeps its own bookkeeping around it), never by
+ * an emulation.
+ */
 struct pci_dev {
 	const struct pci_dev_ops *ops;
 	struct vm *vm;
@@ -124,8 +129,8 @@ int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len);
 
 /*
  * Declares BAR idx and allocates its address from the bus windows (naturally aligned, memory BARs
- * on at least 4 KiB). MEM64 takes idx and idx+1. Returns 0, -EINVAL (bad idx/size/type) or
- * -ENOSPC (window exhausted).
+ * on at least 4 KiB). MEM64 takes idx and idx+1. Returns 0, -EINVAL (bad idx/size/type, idx
+ * taken, a RAM BAR that is not a memory BAR of at least 4 KiB) or -ENOSPC (window exhausted).
  */
 int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t size,
 		bool prefetch, bool ram) __attribute__((warn_unused_result));
@@ -134,6 +139,13 @@ int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t s
 
 struct pci_bus;
 
+/*
+ * Set-up and teardown (new, add_device, start, free, find) run on one thread while no vCPU runs;
+ * the set of devices is fixed once the bus is started. Config accesses (pci_cfg_access, ports
+ * 0xCF8-0xCFF) may come from any thread: a bus mutex serialises them, so emulation callbacks
+ * reached from a config write (bar_map, bar_unmap, the MSI-X notifier) run with it held and must
+ * not make config accesses themselves.
+ */
 struct pci_bus *pci_bus_new(struct vm *vm);
 /* Calls every device's deinit (unmapping decoded BARs first) and frees the bus. */
 void pci_bus_free(struct pci_bus *bus);
