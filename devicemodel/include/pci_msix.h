@@ -20,7 +20,12 @@ struct pci_dev;
  * Called whenever a vector's deliverable state changes: usable = MSI-X enabled, function not
  * masked, vector not masked; addr/data = the vector's message. Lets a device attach an irqfd on
  * unmask and detach it on mask (QEMU's use/mask notifiers) without the helper knowing about fds.
- * Called with the helper's lock not held, from the thread doing the guest access.
+ * Called with the helper's lock not held, from the thread doing the guest access; after a config
+ * write (enable, function mask) that thread also holds the PCI bus lock. The notifier may call
+ * pci_msix_notify and the vm_* services, but must not make config accesses or call
+ * pci_msix_set_notifier. Calls for one device arrive one at a time, in the order of the changes.
+ * A masked vector's message changes are not reported; the message is passed on when it becomes
+ * usable.
  */
 typedef void (*pci_msix_vector_fn)(struct pci_dev *dev, unsigned vector, bool usable,
 				   uint64_t addr, uint32_t data, void *opaque);
@@ -33,6 +38,7 @@ int pci_msix_init(struct pci_dev *dev, unsigned nvec, int bar_idx)
 	__attribute__((warn_unused_result));
 void pci_msix_free(struct pci_dev *dev);
 
+/* Installs fn (NULL removes it) and reports to it every vector usable at that moment. */
 void pci_msix_set_notifier(struct pci_dev *dev, pci_msix_vector_fn fn, void *opaque);
 
 /* BAR accesses (called by the PCI core). Reserved/misaligned accesses read 0 / are dropped. */

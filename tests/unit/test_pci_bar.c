@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "io_dispatch.h"
+#include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
 #include "test_pci_fixture.h"
@@ -270,7 +272,13 @@ static void test_move_onto_ram_is_not_decoded(void **state)
 	start(vm);
 	struct pci_dev *dev = test_dev(vm, SLOT, 0);
 
+	char log[2048];
+	log_set_level(LOG_DEBUG);
+	log_capture_begin();
 	set_bar_reg(vm, SLOT, 1, 0x00100000);
+	log_capture_end(log, sizeof(log));
+	log_set_level(LOG_INFO);
+	assert_non_null(strstr(log, "BAR1 not decoded at 0x100000: overlaps guest RAM"));
 	assert_int_equal(bar_reg(vm, SLOT, 1), 0x00100000); /* programmed ... */
 	assert_false(dev->bars[1].mapped);		       /* ... but not decoded */
 	assert_false(trapped_at(vm, IO_SPACE_MMIO, 0x00100000, 1));
