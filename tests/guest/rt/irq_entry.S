@@ -1,0 +1,117 @@
+/*
+ * Every IDT vector's entry, and the continuation that interrupt handlers resume.
+ *
+ * This is the one place that knows how interrupts end. On the development machines'
+ * paravirtual KVM, an iretq out of an interrupt handler after an MSI triple-faults, so no
+ * handler here ever returns with iretq. Interrupts are enabled only inside irq_halt(), which
+ * saves a continuation (callee-saved registers and the stack pointer, like setjmp) and halts
+ * with IF=1. An interrupt's stub calls irq_record() (records the vector, sends EOI) and then
+ * restores the continuation, so irq_halt() returns the vector to its caller with IF=0 (like
+ * longjmp). The frame the CPU pushed is simply dropped with the rest of the halt loop's stack.
+ *
+ * Exceptions (vectors 0..31) save the general registers and call exception_report(), which
+ * prints them and ends the VM: a test guest never resumes after a fault.
+ */
+
+/* Vectors for which the CPU pushes an error code itself. */
+#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
+			   (v) == 29 || (v) == 30)
+
+	.text
+	.code64
+
+	/* Each stub is 16 bytes, so idt.c finds vector v's stub at isr_stubs + 16 * v. */
+	.altmacro
+	.macro ISR_STUB v
+	.balign 16
+	.if HAS_ERROR_CODE(\v)
+	pushq	$\v
+	.else
+	pushq	$0
+	pushq	$\v
+	.endif
+	jmp	isr_common
+	.endm
+
+	.balign 16
+	.globl isr_stubs
+isr_stubs:
+	.set	vec, 0
+	.rept	256
+	ISR_STUB %vec
+	.set	vec, vec + 1
+	.endr
+
+/* Stack here: vector, error code, then the CPU's rip, cs, rflags, rsp, ss. */
+isr_common:
+	cld
+	cmpq	$32, (%rsp)
+	jae	irq_entry
+
+	/* Exception: push the registers in struct exc_frame order (rax highest) and report. */
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rsp, %rdi
+	andq	$-16, %rsp
+	call	exception_report
+1:	cli
+	hlt
+	jmp	1b
+
+irq_entry:
+	movq	(%rsp), %rdi
+	andq	$-16, %rsp
+	call	irq_record		/* returns the vector in %eax, or ends the VM */
+	movb	$0, halt_armed(%rip)
+	movq	halt_cont + 48(%rip), %rsp
+	movq	halt_cont + 0(%rip), %rbx
+	movq	halt_cont + 8(%rip), %rbp
+	movq	halt_cont + 16(%rip), %r12
+	movq	halt_cont + 24(%rip), %r13
+	movq	halt_cont + 32(%rip), %r14
+	movq	halt_cont + 40(%rip), %r15
+	ret				/* = return from irq_halt() with the vector */
+
+/*
+ * int irq_halt(void): call with interrupts off. Halts with interrupts on until one arrives,
+ * then returns its vector with interrupts off again. sti's one-instruction shadow makes
+ * "sti; hlt" atomic: an interrupt already pending is taken at the hlt, never lost before it.
+ */
+	.globl irq_halt
+irq_halt:
+	movq	%rbx, halt_cont + 0(%rip)
+	movq	%rbp, halt_cont + 8(%rip)
+	movq	%r12, halt_cont + 16(%rip)
+	movq	%r13, halt_cont + 24(%rip)
+	movq	%r14, halt_cont + 32(%rip)
+	movq	%r15, halt_cont + 40(%rip)
+	movq	%rsp, halt_cont + 48(%rip)	/* points at our return address */
+	movb	$1, halt_armed(%rip)
+2:	sti
+	hlt
+	/* Woken without an interrupt handler taking over (e.g. by an SMI): halt again. */
+	cli
+	jmp	2b
+
+	.bss
+	.balign 8
+halt_cont:
+	.skip	7 * 8
+	.globl halt_armed
+halt_armed:
+	.skip	1
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,18 @@
+/*
+ * The string and memory functions the runtime and tests need. gcc may emit calls to
+ * memset/memcpy/memmove/memcmp by itself even in freestanding code, so those must exist.
+ */
+#ifndef GUEST_STR_H
+#define GUEST_STR_H
+
+#include <stddef.h>
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif
