@@ -253,9 +253,9 @@ int vm_run(struct vm *vm)
 	int status = 1;
 	if (ret == 0) {
 		GMainLoop *loop = g_main_loop_new(NULL, FALSE);
-		guint pipe_src = g_unix_fd_add(vm->exit_pipe[0], G_IO_IN, on_exit_pipe, loop);
+		/* The watch removes itself when it fires, which is what ends the loop. */
+		g_unix_fd_add(vm->exit_pipe[0], G_IO_IN, on_exit_pipe, loop);
 		g_main_loop_run(loop);
-		g_source_remove(pipe_src);
 		g_main_loop_unref(loop);
 		status = exit_status(vm);
 	}

@@ -9,5 +9,6 @@
 
 extern const struct pci_dev_ops pci_hostbridge_ops;
 extern const struct pci_dev_ops pci_lpc_ops;
+extern const struct pci_dev_ops pci_ivshmem_ops;
 
 #endif
