@@ -1,0 +1,250 @@
+/*
+ * acrn-ivshmem-config generate: acrn-dm arguments as ACRN's launch generator writes them, and
+ * the hypervisor's ivshmem_cfg.h.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "edit.h"
+#include "fill.h"
+#include "generate.h"
+#include "model.h"
+#include "rules.h"
+#include "test_config_util.h"
+
+static const struct launch_vm *find_vm(const GPtrArray *vms, const char *name)
+{
+	for (guint i = 0; i < vms->len; i++) {
+		const struct launch_vm *lv = g_ptr_array_index(vms, i);
+
+		if (strcmp(lv->name, name) == 0)
+			return lv;
+	}
+	fail_msg("no launch arguments for %s", name);
+	return NULL;
+}
+
+static const char *arg(const struct launch_vm *lv, guint i)
+{
+	assert_true(i < lv->devices->len);
+	return ((const struct launch_device *)g_ptr_array_index(lv->devices, i))->arg;
+}
+
+/* The acceptance case: a Device Model region between two of the six post-launched VMs. */
+static void test_dm_region_between_two_of_six_vms(void **state)
+{
+	char *path = tc_testdata_path(SIX_VMS);
+	size_t len;
+	char *bytes = tc_read_file(path, &len);
+	struct scenario_doc *sd = tc_load(bytes);
+	struct member_spec members[] = { { "POST_STD_VM1", NULL }, { "POST_RT_VM1", NULL } };
+	struct region_spec spec = { "shm_dm", "Device Model", "4", "0x1001", members, 2 };
+	struct diag_list *diags = diag_list_new();
+	struct scen_model *m;
+	GPtrArray *plan, *vms;
+
+	(void)state;
+	edit_add_region(sd, &spec);
+	m = model_build(sd);
+	plan = fill_plan(m, diags);
+	fill_apply(sd, plan); /* save */
+	g_ptr_array_free(plan, TRUE);
+	model_free(m);
+	m = model_build(sd);
+	rules_check(m, diags);
+	assert_int_equal(diags->items->len, 0);
+
+	vms = generate_launch(m, diags);
+	assert_int_equal(diags->items->len, 0);
+	assert_int_equal(vms->len, 6); /* every post-launched VM, in file order */
+	assert_string_equal(((struct launch_vm *)g_ptr_array_index(vms, 0))->name, "POST_STD_VM1");
+	/* ACRN: -s <slot>,ivshmem,dm:/NAME,SIZE,ID with the slot and id in decimal. */
+	assert_int_equal(find_vm(vms, "POST_STD_VM1")->devices->len, 1);
+	assert_string_equal(arg(find_vm(vms, "POST_STD_VM1"), 0), "8,ivshmem,dm:/shm_dm,4,4097");
+	assert_string_equal(arg(find_vm(vms, "POST_RT_VM1"), 0), "8,ivshmem,dm:/shm_dm,4,4097");
+	assert_int_equal(find_vm(vms, "POST_STD_VM2")->devices->len, 0);
+	assert_string_equal(find_vm(vms, "POST_RT_VM1")->id, "2");
+	g_ptr_array_free(vms, TRUE);
+	model_free(m);
+	diag_list_free(diags);
+	scenario_free(sd);
+	g_free(bytes);
+	g_free(path);
+}
+
+/* ACRN's generator emits Device Model regions first, then Hypervisor ones, each in file order;
+ * only post-launched VMs have launch arguments. */
+static void test_order_and_slots(void **state)
+{
+	char *regions = tc_cat(
+		tc_cat(tc_region("hv1", "Hypervisor", "8", NULL,
+				 tc_cat(tc_vm("POST1", "00:0a.0"), tc_vm("PRE", "00:08.0"))),
+		       tc_region("dm1", "Device Model", "2", "7",
+				 tc_cat(tc_vm("POST1", "00:1e.1"), tc_vm("POST2", "00:08.0")))),
+		tc_region("dm2", "Device Model", "512", NULL,
+			  tc_cat(tc_vm("POST2", "01:03.0"), tc_vm("POST1", "00:03.0"))));
+	char *xml = tc_scenario(regions);
+	struct scenario_doc *sd = tc_load(xml);
+	struct scen_model *m = model_build(sd);
+	struct diag_list *diags = diag_list_new();
+	GPtrArray *vms;
+	const struct launch_vm *post1;
+
+	(void)state;
+	rules_check(m, diags);
+	diag_print(diags, "test.xml", stderr);
+	assert_int_equal(diag_count(diags, DIAG_ERROR), 0);
+	vms = generate_launch(m, diags);
+	assert_int_equal(vms->len, 3);
+	post1 = find_vm(vms, "POST1");
+	assert_int_equal(post1->devices->len, 3);
+	assert_string_equal(arg(post1, 0), "30:1,ivshmem,dm:/dm1,2,7");
+	assert_string_equal(arg(post1, 1), "3,ivshmem,dm:/dm2,512,0");
+	assert_string_equal(arg(post1, 2), "10,ivshmem,hv:/hv1,8,0");
+	assert_string_equal(arg(find_vm(vms, "POST2"), 1), "1:3:0,ivshmem,dm:/dm2,512,0");
+	g_ptr_array_free(vms, TRUE);
+	model_free(m);
+	diag_list_free(diags);
+	scenario_free(sd);
+	g_free(xml);
+	g_free(regions);
+}
+
+static void test_blank_vbdf_gets_what_save_would_write(void **state)
+{
+	char *regions = tc_region("a", "Device Model", "2", NULL,
+				  tc_cat(tc_vm("POST1", "00:08.0"), tc_vm("POST2", "")));
+	char *xml = tc_scenario(regions);
+	struct scenario_doc *sd = tc_load(xml);
+	struct scen_model *m = model_build(sd);
+	struct diag_list *diags = diag_list_new();
+	GPtrArray *vms = generate_launch(m, diags);
+	const struct launch_vm *post2 = find_vm(vms, "POST2");
+
+	(void)state;
+	assert_string_equal(arg(post2, 0), "8,ivshmem,dm:/a,2,0");
+	assert_true(((struct launch_device *)g_ptr_array_index(post2->devices, 0))->filled);
+	assert_int_equal(diag_count(diags, DIAG_WARNING), 1);
+	assert_int_equal(tc_count_rule(diags, RULE_VBDF_BLANK), 1);
+	g_ptr_array_free(vms, TRUE);
+	model_free(m);
+	diag_list_free(diags);
+	scenario_free(sd);
+	g_free(xml);
+	g_free(regions);
+}
+
+static const char hybrid_rt_header[] =
+	"/*\n"
+	" * Inter-VM shared memory regions the hypervisor provides (hv:/).\n"
+	" * Generated by acrn-ivshmem-config from " HYBRID_RT ": do not edit.\n"
+	" */\n"
+	"#ifndef IVSHMEM_CFG_H\n"
+	"#define IVSHMEM_CFG_H\n"
+	"\n"
+	"#include <ivshmem.h>\n"
+	"#include <asm/pgtable.h>\n"
+	"\n"
+	"#define IVSHMEM_SHM_REGION_0          \"hv:/shm_region_0\"\n"
+	"\n"
+	"/* The sum of the sizes of all regions, each a power of two from 2 MB to 512 MB. */\n"
+	"#define IVSHMEM_SHM_SIZE              0x200000UL\n"
+	"#define IVSHMEM_DEV_NUM               2UL\n"
+	"\n"
+	"/* All user-defined memory regions */\n"
+	"#define IVSHMEM_SHM_REGIONS           \\\n"
+	"\t{ \\\n"
+	"\t\t.name = IVSHMEM_SHM_REGION_0, \\\n"
+	"\t\t.region_id = 0U, \\\n"
+	"\t\t.size = 0x200000UL, \\\n"
+	"\t},\n"
+	"\n"
+	"#endif /* IVSHMEM_CFG_H */\n";
+
+static void test_header_of_hybrid_rt(void **state)
+{
+	char *path = tc_testdata_path(HYBRID_RT);
+	size_t len;
+	char *bytes = tc_read_file(path, &len);
+	struct scenario_doc *sd = tc_load(bytes);
+	struct scen_model *m = model_build(sd);
+	char *header = generate_hv_header(m, HYBRID_RT);
+
+	(void)state;
+	assert_string_equal(header, hybrid_rt_header);
+	g_free(header);
+	model_free(m);
+	scenario_free(sd);
+	g_free(bytes);
+	g_free(path);
+}
+
+static void test_header_sums_hv_regions_only(void **state)
+{
+	char *regions = tc_cat(
+		tc_cat(tc_region("x", "Hypervisor", "512", "0x1000",
+				 tc_cat(tc_cat(tc_vm("POST1", "00:08.0"), tc_vm("PRE", "00:08.0")),
+					tc_vm("SOS", "00:08.0"))),
+		       tc_region("dm", "Device Model", "256", NULL,
+				 tc_cat(tc_vm("POST1", "00:09.0"), tc_vm("POST2", "00:09.0")))),
+		tc_region("y", NULL, "512", NULL,
+			  tc_cat(tc_vm("POST1", "00:0a.0"), tc_vm("PRE", "00:0a.0"))));
+	char *xml = tc_scenario(regions);
+	struct scenario_doc *sd = tc_load(xml);
+	struct scen_model *m = model_build(sd);
+	char *header = generate_hv_header(m, "s.xml");
+
+	(void)state;
+	assert_non_null(strstr(header, "#define IVSHMEM_SHM_REGION_0          \"hv:/x\"\n"
+				       "#define IVSHMEM_SHM_REGION_1          \"hv:/y\"\n"));
+	assert_non_null(strstr(header, "#define IVSHMEM_SHM_SIZE              0x40000000UL\n"));
+	assert_non_null(strstr(header, "#define IVSHMEM_DEV_NUM               5UL\n"));
+	assert_non_null(strstr(header, "\t\t.region_id = 4096U, \\\n"
+				       "\t\t.size = 0x20000000UL, \\\n"
+				       "\t}, \\\n"
+				       "\t{ \\\n"
+				       "\t\t.name = IVSHMEM_SHM_REGION_1, \\\n"));
+	assert_null(strstr(header, "dm"));
+	g_free(header);
+	model_free(m);
+	scenario_free(sd);
+	g_free(xml);
+	g_free(regions);
+}
+
+static void test_header_without_hv_regions(void **state)
+{
+	char *xml = tc_scenario("");
+	struct scenario_doc *sd = tc_load(xml);
+	struct scen_model *m = model_build(sd);
+	char *header = generate_hv_header(m, "s.xml");
+
+	(void)state;
+	assert_true(g_str_has_suffix(header, "#ifndef IVSHMEM_CFG_H\n#define IVSHMEM_CFG_H\n\n"
+					     "\n#endif /* IVSHMEM_CFG_H */\n"));
+	assert_null(strstr(header, "IVSHMEM_SHM_SIZE"));
+	g_free(header);
+	model_free(m);
+	scenario_free(sd);
+	g_free(xml);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dm_region_between_two_of_six_vms),
+		cmocka_unit_test(test_order_and_slots),
+		cmocka_unit_test(test_blank_vbdf_gets_what_save_would_write),
+		cmocka_unit_test(test_header_of_hybrid_rt),
+		cmocka_unit_test(test_header_sums_hv_regions_only),
+		cmocka_unit_test(test_header_without_hv_regions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
