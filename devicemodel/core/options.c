@@ -135,7 +135,7 @@ static bool parse_bdf(const char *text, size_t len, unsigned *bus, unsigned *dev
 			break;
 		p = colon + 1;
 	}
-	if (p + lens[n - 1] != end)
+	if (parts[n - 1] + lens[n - 1] != end)
 		return false; /* a fourth field */
 
 	unsigned vals[3] = { 0, 0, 0 };
