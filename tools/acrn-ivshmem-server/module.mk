@@ -1,0 +1,10 @@
+# acrn-ivshmem-server: the ivshmem server (QEMU protocol 0) for acrn-dm and QEMU peers.
+# Links only the ivshmem library and the device model's logger (library core).
+IVS_DIR  := tools/acrn-ivshmem-server
+IVS_SRCS := $(filter-out $(IVS_DIR)/main.c,$(wildcard $(IVS_DIR)/*.c))
+$(eval $(call add_lib,ivshmem_server,$(IVS_SRCS)))
+$(eval $(call add_prog,acrn-ivshmem-server,$(IVS_DIR)/main.c,ivshmem_server ivshmem core))
+
+# Unit tests (sources in tests/unit/).
+$(eval $(call add_unit_test,test_server_core,tests/unit/test_server_core.c,ivshmem_server ivshmem core))
+$(eval $(call add_unit_test,test_server_options,tests/unit/test_server_options.c,ivshmem_server ivshmem core))

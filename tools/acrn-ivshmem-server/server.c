@@ -1,0 +1,302 @@
+/*
+ * Membership: accepting clients, peer ids, and the join/leave announcements, byte for byte in
+ * the order of QEMU's contrib/ivshmem-server (see ivshmem_proto.h for the protocol).
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_priv.h"
+
+/* How long accepting pauses when we are out of fds (the pending connection would spin us). */
+#define ACCEPT_PAUSE_MS 1000
+/* Messages a peer may have waiting beyond a full welcome before it counts as stalled. */
+#define QUEUE_SLACK 256
+
+static bool id_used(const struct ivs_server *s, uint16_t id)
+{
+	return s->used[id / 8] & (1u << (id % 8));
+}
+
+static void id_set(struct ivs_server *s, uint16_t id, bool used)
+{
+	if (used)
+		s->used[id / 8] |= (uint8_t)(1u << (id % 8));
+	else
+		s->used[id / 8] &= (uint8_t)~(1u << (id % 8));
+}
+
+/* QEMU's rule: an incrementing 16-bit counter that skips ids in use. */
+static bool id_alloc(struct ivs_server *s, uint16_t *id)
+{
+	for (unsigned i = 0; i <= IVSHMEM_MAX_PEER_ID; i++) {
+		uint16_t cand = s->next_id++;
+		if (!id_used(s, cand)) {
+			id_set(s, cand, true);
+			*id = cand;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void peer_destroy(struct ivs_peer *p)
+{
+	if (p->in_watch)
+		g_source_remove(p->in_watch);
+	if (p->out_watch)
+		g_source_remove(p->out_watch);
+	peer_queue_clear(p);
+	close(p->sock);
+	for (unsigned v = 0; v < p->nfds; v++)
+		close(p->fds[v]);
+	id_set(p->srv, p->id, false);
+	g_free(p);
+}
+
+void server_process_drops(struct ivs_server *s)
+{
+	struct ivs_peer *p;
+	bool removed = false;
+
+	while ((p = g_queue_pop_head(&s->drops))) {
+		g_queue_remove(&s->peers, p);
+		if (p->announced) {
+			/* One message without fd per departure, as QEMU's server sends. */
+			struct ivshmem_msg left = ivshmem_encode_left(p->id);
+			for (GList *l = s->peers.head; l; l = l->next)
+				peer_send(l->data, left.value, left.fd);
+			s->stats.left++;
+			removed = true;
+		}
+		peer_destroy(p);
+	}
+	if (removed && s->had_peer && g_queue_is_empty(&s->peers) && s->p.on_idle)
+		s->p.on_idle(s->p.opaque);
+}
+
+static gboolean peer_input(gint fd, GIOCondition cond, gpointer data)
+{
+	struct ivs_peer *p = data;
+	struct ivs_server *s = p->srv;
+	char byte;
+
+	/* Clients only receive: data means a confused or hostile client, EOF a departure. */
+	ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0) {
+		peer_mark_drop(p, &s->stats.dropped_sent_data,
+			       "it sent data, but clients may only receive");
+	} else if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(cond & (G_IO_HUP | G_IO_ERR))) {
+		return G_SOURCE_CONTINUE;
+	} else {
+		pr_info(LOG_PREFIX, "peer %u (pid %d) left", p->id, (int)p->pid);
+		p->dropping = true;
+		g_queue_push_tail(&s->drops, p);
+	}
+	p->in_watch = 0;
+	server_process_drops(s);
+	return G_SOURCE_REMOVE;
+}
+
+static bool creds_allowed(const struct ivs_server *s, const struct ucred *cred)
+{
+	if (!s->p.n_allow_uids && !s->p.n_allow_gids)
+		return true;
+	for (unsigned i = 0; i < s->p.n_allow_uids; i++)
+		if (s->p.allow_uids[i] == cred->uid)
+			return true;
+	for (unsigned i = 0; i < s->p.n_allow_gids; i++)
+		if (s->p.allow_gids[i] == cred->gid)
+			return true;
+	return false;
+}
+
+static void refuse(struct ivs_server *s, int fd, unsigned *counter, const char *why,
+		   const struct ucred *cred)
+{
+	(*counter)++;
+	/* A flood must not flood the journal too. */
+	if (log_ratelimit_ok(&s->refuse_rl, 5))
+		pr_warn(LOG_PREFIX, "refused a connection from pid %d uid %u: %s", (int)cred->pid,
+			(unsigned)cred->uid, why);
+	close(fd);
+}
+
+static void welcome(struct ivs_server *s, struct ivs_peer *p)
+{
+	/* Version, own id, shared memory: QEMU's initial info. */
+	peer_send(p, IVSHMEM_PROTOCOL_VERSION, -1);
+	peer_send(p, p->id, -1);
+	peer_send(p, IVSHMEM_SHM_MSG, s->shm_fd);
+	if (p->dropping)
+		return;		/* gone before anyone heard of it */
+
+	/* Then the newcomer is announced to the others, the others to it, and itself last. */
+	for (GList *l = s->peers.head; l; l = l->next)
+		for (unsigned v = 0; v < p->nfds; v++)
+			peer_send(l->data, p->id, p->fds[v]);
+	p->announced = true;
+	for (GList *l = s->peers.head; l; l = l->next) {
+		struct ivs_peer *o = l->data;
+		for (unsigned v = 0; v < o->nfds; v++)
+			peer_send(p, o->id, o->fds[v]);
+	}
+	for (unsigned v = 0; v < p->nfds; v++)
+		peer_send(p, p->id, p->fds[v]);
+}
+
+static void handle_new(struct ivs_server *s, int fd)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+	uint16_t id;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		refuse(s, fd, &s->stats.refused_creds, "no peer credentials", &cred);
+		return;
+	}
+	if (!creds_allowed(s, &cred)) {
+		refuse(s, fd, &s->stats.refused_creds, "not in --allow-uid / --allow-gid", &cred);
+		return;
+	}
+	if (g_queue_get_length(&s->peers) >= s->p.max_peers) {
+		refuse(s, fd, &s->stats.refused_full, "--max-peers reached", &cred);
+		return;
+	}
+	if (!id_alloc(s, &id)) {
+		refuse(s, fd, &s->stats.refused_full, "every peer id is in use", &cred);
+		return;
+	}
+
+	struct ivs_peer *p = g_new0(struct ivs_peer, 1);
+	p->srv = s;
+	p->id = id;
+	p->sock = fd;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	g_queue_init(&p->outq);
+	for (; p->nfds < s->p.vectors; p->nfds++) {
+		p->fds[p->nfds] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (p->fds[p->nfds] < 0) {
+			pr_err(LOG_PREFIX, "refused a connection from pid %d: eventfd: %s",
+			       (int)cred.pid, strerror(errno));
+			peer_destroy(p);
+			return;
+		}
+	}
+
+	welcome(s, p);
+	if (p->dropping)
+		return;		/* on s->drops, never announced: server_process_drops frees it */
+	g_queue_push_tail(&s->peers, p);
+	s->had_peer = true;
+	s->stats.joined++;
+	p->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, peer_input, p);
+	pr_info(LOG_PREFIX, "peer %u joined (pid %d, uid %u), %u peers", id, (int)cred.pid,
+		(unsigned)cred.uid, g_queue_get_length(&s->peers));
+}
+
+static gboolean listen_input(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean listen_resume(gpointer data)
+{
+	struct ivs_server *s = data;
+	s->listen_pause = 0;
+	s->listen_watch = g_unix_fd_add(s->listen_fd, G_IO_IN, listen_input, s);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean listen_input(gint fd, GIOCondition cond, gpointer data)
+{
+	struct ivs_server *s = data;
+	(void)cond;
+
+	for (;;) {
+		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			handle_new(s, c);
+			server_process_drops(s);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		/* Out of fds (or worse): the pending connection would wake us forever. */
+		pr_err(LOG_PREFIX, "accept failed: %s; pausing for %d ms", strerror(errno),
+		       ACCEPT_PAUSE_MS);
+		s->listen_watch = 0;
+		s->listen_pause = g_timeout_add(ACCEPT_PAUSE_MS, listen_resume, s);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean tick(gpointer data)
+{
+	struct ivs_server *s = data;
+	peer_check_stalls(s);
+	server_process_drops(s);
+	return G_SOURCE_CONTINUE;
+}
+
+struct ivs_server *ivs_server_new(const struct ivs_server_params *params, int listen_fd,
+				  int shm_fd)
+{
+	if (params->vectors < 1 || params->vectors > IVSHMEM_MAX_VECTORS || params->max_peers < 1) {
+		pr_err(LOG_PREFIX, "bad server parameters: %u vectors, %u peers", params->vectors,
+		       params->max_peers);
+		return NULL;
+	}
+	struct ivs_server *s = g_new0(struct ivs_server, 1);
+	s->p = *params;
+	if (!s->p.stall_timeout_ms)
+		s->p.stall_timeout_ms = 5000;
+	s->listen_fd = listen_fd;
+	s->shm_fd = shm_fd;
+	g_queue_init(&s->peers);
+	g_queue_init(&s->drops);
+	unsigned peers = s->p.max_peers < IVSHMEM_MAX_PEER_ID ? s->p.max_peers : IVSHMEM_MAX_PEER_ID;
+	s->queue_cap = (unsigned)ivshmem_welcome_len(peers, s->p.vectors) + QUEUE_SLACK;
+	s->listen_watch = g_unix_fd_add(listen_fd, G_IO_IN, listen_input, s);
+	/* Stalls are checked at a tenth of the timeout, at least once a second. */
+	s->tick = g_timeout_add(MIN(1000u, MAX(10u, s->p.stall_timeout_ms / 10)), tick, s);
+	return s;
+}
+
+void ivs_server_free(struct ivs_server *s)
+{
+	if (!s)
+		return;
+	struct ivs_peer *p;
+	while ((p = g_queue_pop_head(&s->peers)))
+		peer_destroy(p);
+	g_queue_clear(&s->drops);
+	if (s->listen_watch)
+		g_source_remove(s->listen_watch);
+	if (s->listen_pause)
+		g_source_remove(s->listen_pause);
+	g_source_remove(s->tick);
+	g_free(s);
+}
+
+unsigned ivs_server_peer_count(const struct ivs_server *s)
+{
+	return s->peers.length;
+}
+
+unsigned ivs_server_queued_messages(const struct ivs_server *s)
+{
+	unsigned n = 0;
+	for (const GList *l = s->peers.head; l; l = l->next)
+		n += ((const struct ivs_peer *)l->data)->outq.length;
+	return n;
+}
+
+const struct ivs_server_stats *ivs_server_get_stats(const struct ivs_server *s)
+{
+	return &s->stats;
+}

@@ -1,0 +1,50 @@
+/*
+ * The ivshmem server's core: accepts clients on a listening socket, hands out peer ids and
+ * eventfds, and announces joins and departures exactly as QEMU's contrib/ivshmem-server does.
+ * Runs on the default GMainContext; main.c owns the sockets' paths, the region and the loop.
+ */
+#ifndef IVS_SERVER_H
+#define IVS_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct ivs_server_params {
+	unsigned vectors;		/* eventfds per peer, 1..64 */
+	unsigned max_peers;		/* connections beyond this are closed at once */
+	unsigned stall_timeout_ms;	/* a peer reading nothing this long while messages wait is dropped */
+	const uid_t *allow_uids;	/* SO_PEERCRED allow-lists; both empty = anyone who can connect */
+	unsigned n_allow_uids;
+	const gid_t *allow_gids;
+	unsigned n_allow_gids;
+	/* Called (from the loop) when the last peer has left, if at least one ever joined. */
+	void (*on_idle)(void *opaque);
+	void *opaque;
+};
+
+struct ivs_server_stats {
+	unsigned joined, left;
+	unsigned dropped_sent_data;	/* a client wrote to us: clients only receive */
+	unsigned dropped_stalled;	/* stopped reading, or its queue overflowed */
+	unsigned dropped_error;		/* a send failed outright (peer gone mid-send) */
+	unsigned refused_full;		/* --max-peers reached */
+	unsigned refused_creds;		/* not in the allow-lists */
+};
+
+struct ivs_server;
+
+/*
+ * listen_fd: a listening, non-blocking AF_UNIX stream socket. shm_fd: the region handed to every
+ * client. Both stay owned by the caller and must outlive the server. NULL on failure (logged).
+ */
+struct ivs_server *ivs_server_new(const struct ivs_server_params *params, int listen_fd,
+				  int shm_fd);
+/* Closes every client connection and eventfd (no announcements: everyone is going). */
+void ivs_server_free(struct ivs_server *s);
+
+unsigned ivs_server_peer_count(const struct ivs_server *s);
+/* Messages waiting in all peers' queues (their sockets were full). */
+unsigned ivs_server_queued_messages(const struct ivs_server *s);
+const struct ivs_server_stats *ivs_server_get_stats(const struct ivs_server *s);
+
+#endif
