@@ -168,6 +168,38 @@ static void test_quirky_file_survives_edits(void **state)
 	scenario_free(sd);
 }
 
+/* A file mixing \n and \r\n keeps each line end where it was, even inside an edited element. */
+static void test_mixed_line_ends_survive_edits(void **state)
+{
+	const char xml[] = "<acrn-config>\n"
+			   "  <hv><FEATURES><IVSHMEM><IVSHMEM_REGION><NAME>r</NAME>"
+			   "<IVSHMEM_SIZE>2</IVSHMEM_SIZE>\r\n"
+			   "    <IVSHMEM_VMS>\r\n"
+			   "      <IVSHMEM_VM><VM_NAME>A</VM_NAME></IVSHMEM_VM>\r\n\n"
+			   "      <IVSHMEM_VM><VM_NAME>B</VM_NAME></IVSHMEM_VM>\r\n"
+			   "    </IVSHMEM_VMS>\n"
+			   "  </IVSHMEM_REGION></IVSHMEM></FEATURES></hv>\n"
+			   "  <vm><name>A</name></vm><vm><name>B</name></vm><vm><name>C</name></vm>\n"
+			   "</acrn-config>\n";
+	struct scenario_doc *sd = tc_load(xml);
+	struct member_spec c = { "C", NULL };
+	GString *out;
+
+	(void)state;
+	assert_int_equal(edit_add_vm(sd, "r", &c, NULL), 0);
+	assert_int_equal(edit_remove_vm(sd, "r", "A", NULL), 0);
+	out = scenario_serialize(sd);
+	assert_non_null(strstr(out->str, "<IVSHMEM_VMS>\r\n\n      <IVSHMEM_VM><VM_NAME>B</VM_NAME>"
+					 "</IVSHMEM_VM>\n      <IVSHMEM_VM>"));
+	g_string_free(out, TRUE);
+	assert_int_equal(edit_remove_vm(sd, "r", "C", NULL), 0);
+	out = scenario_serialize(sd);
+	assert_non_null(strstr(out->str, "<IVSHMEM_VMS>\r\n\n      <IVSHMEM_VM><VM_NAME>B</VM_NAME>"
+					 "</IVSHMEM_VM>\r\n    </IVSHMEM_VMS>\n"));
+	g_string_free(out, TRUE);
+	scenario_free(sd);
+}
+
 /* Offsets stay right far into a big file (libxml2 reads and shrinks its buffer in chunks). */
 static void test_offsets_in_a_large_file(void **state)
 {
@@ -269,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_real_scenarios_round_trip),
 		cmocka_unit_test(test_quirky_file_round_trips),
 		cmocka_unit_test(test_quirky_file_survives_edits),
+		cmocka_unit_test(test_mixed_line_ends_survive_edits),
 		cmocka_unit_test(test_offsets_in_a_large_file),
 		cmocka_unit_test(test_other_encodings_are_read_only),
 		cmocka_unit_test(test_write_is_atomic_and_keeps_mode),

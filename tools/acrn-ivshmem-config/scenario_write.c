@@ -18,6 +18,8 @@
 
 #include <glib/gstdio.h>
 
+#include "xml_util.h"
+
 static void emit_node(const struct scenario_doc *sd, const xmlNode *node, GString *out);
 
 static void copy_bytes(const struct scenario_doc *sd, size_t from, size_t to, GString *out)
@@ -62,6 +64,59 @@ static void append_escaped_text(const struct scenario_doc *sd, const char *s, GS
 			g_string_append_c(out, *s);
 		}
 	}
+}
+
+static bool is_blank_byte(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Whether bytes [from, to) read as text, after XML's line-end normalization, are s. */
+static bool reads_as(const struct scenario_doc *sd, size_t from, size_t to, const char *s)
+{
+	for (size_t i = from; i < to; i++, s++) {
+		char c = sd->bytes[i];
+
+		if (c == '\r') {
+			if (i + 1 < to && sd->bytes[i + 1] == '\n')
+				i++;
+			c = '\n';
+		}
+		if (*s != c)
+			return false;
+	}
+	return *s == '\0';
+}
+
+/*
+ * Blanks between elements inside an edited element: when the blanks next to a neighbour that
+ * still has its place in the file read the same as the node, they are copied from the file, so
+ * that a file mixing \n and \r\n keeps each line end where it was.
+ */
+static bool copy_original_blanks(const struct scenario_doc *sd, const xmlNode *text, GString *out)
+{
+	const xmlNode *parent = text->parent;
+	const struct elem_range *pr = scenario_range(sd, parent);
+	const struct elem_range *next = text->next ? scenario_range(sd, text->next) : NULL;
+	const struct elem_range *prev = text->prev ? scenario_range(sd, text->prev) : NULL;
+	const char *content = (const char *)text->content;
+	size_t from, to;
+
+	if (next != NULL || (text->next == NULL && pr != NULL && !pr->self_closing)) {
+		to = next ? next->start : pr->etag_start;
+		for (from = to; from > 0 && is_blank_byte(sd->bytes[from - 1]); from--)
+			;
+	} else if (prev != NULL || (text->prev == NULL && pr != NULL)) {
+		from = prev ? prev->end : pr->stag_end;
+		for (to = from; to < sd->len && is_blank_byte(sd->bytes[to]); to++)
+			;
+	} else {
+		return false;
+	}
+	if (content == NULL || !reads_as(sd, from, to, content))
+		return false;
+	copy_bytes(sd, from, to, out);
+	return true;
 }
 
 static const char *content_of(const xmlNode *node)
@@ -160,7 +215,8 @@ static void emit_node(const struct scenario_doc *sd, const xmlNode *node, GStrin
 		emit_element(sd, node, out);
 		break;
 	case XML_TEXT_NODE:
-		append_escaped_text(sd, content_of(node), out);
+		if (!xml_is_blank_text(node) || !copy_original_blanks(sd, node, out))
+			append_escaped_text(sd, content_of(node), out);
 		break;
 	case XML_CDATA_SECTION_NODE:
 		g_string_append(out, "<![CDATA[");
