@@ -289,6 +289,12 @@ static void test_refused_edits_leave_the_file_alone(void **state)
 	assert_non_null(strstr(r.err, "[dm-post-only]"));
 	assert_non_null(strstr(r.err, "not changed"));
 	run_free(&r);
+	/* A second region of the same name. */
+	r = run("add-region", "-n", "shm_region_0", "-s", "2", "-v", "POST_STD_VM1=00:09.0", "-v",
+		"POST_STD_VM2=00:09.0", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_FAILED);
+	assert_non_null(strstr(r.err, "[region-name-duplicate]"));
+	run_free(&r);
 	/* Removing a VM would leave one. */
 	r = run("remove-vm", "-r", "shm_region_0", "-v", "PRE_RT_VM0", f->hybrid, NULL);
 	assert_int_equal(r.rc, CLI_FAILED);
@@ -313,6 +319,12 @@ static void test_refused_edits_leave_the_file_alone(void **state)
 	assert_non_null(strstr(r.err, "[vbdf-duplicate]"));
 	run_free(&r);
 	assert_false(g_file_test(broken, G_FILE_TEST_EXISTS));
+	/* The add-vm above was the only change. */
+	r = run("remove-vm", "-r", "shm_region_0", "-v", "POST_STD_VM2", "-v", "ACRN_Service_VM",
+		f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	assert_file_is(f->hybrid, f->hybrid_orig, f->hybrid_len);
 
 	/* Not XML: an edit says so and writes nothing. */
 	tc_write_file(broken, "<acrn-config><hv>", 17);
