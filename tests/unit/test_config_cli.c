@@ -336,6 +336,48 @@ static void test_refused_edits_leave_the_file_alone(void **state)
 	g_free(broken);
 }
 
+/* An error the file already has does not block an edit, even when the edit moves its lines. */
+static void test_old_errors_do_not_block_edits(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	r = run("add-region", "-n", "second", "-s", "2", "-v", "PRE_RT_VM0=00:09.0", "-v",
+		"POST_STD_VM1=00:09.0", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	/* Make POST_STD_VM1 clash with itself across the two regions, by hand. */
+	{
+		size_t n;
+		char *text = tc_read_file(f->hybrid, &n);
+		GString *s = g_string_new(text);
+
+		assert_int_equal(g_string_replace(s, "<VBDF>00:09.0</VBDF>\n            </IVSHMEM_VM>\n"
+						     "          </IVSHMEM_VMS>",
+						  "<VBDF>00:08.0</VBDF>\n            </IVSHMEM_VM>\n"
+						  "          </IVSHMEM_VMS>", 1), 1);
+		tc_write_file(f->hybrid, s->str, s->len);
+		g_string_free(s, TRUE);
+		g_free(text);
+	}
+	r = run("check", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_FAILED);
+	assert_non_null(strstr(r.out, "VBDF 00:08.0 is also used by this VM in region "
+				      "\"shm_region_0\" (see line 39) [vbdf-duplicate]"));
+	run_free(&r);
+	/* Removing the VM listed first moves the lines of both clashing VBDFs up. */
+	r = run("add-vm", "-r", "shm_region_0", "-v", "POST_STD_VM2", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	r = run("remove-vm", "-r", "shm_region_0", "-v", "PRE_RT_VM0", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	r = run("check", f->hybrid, NULL);
+	assert_non_null(strstr(r.out, "(see line 35) [vbdf-duplicate]"));
+	assert_int_equal(r.rc, CLI_FAILED);
+	run_free(&r);
+}
+
 static void test_save_round_trip_and_nothing_to_do(void **state)
 {
 	struct fixture *f = *state;
@@ -400,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_save_generate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_edits_leave_the_file_alone, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_old_errors_do_not_block_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_round_trip_and_nothing_to_do, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_generate_refuses_a_broken_scenario, setup,

@@ -49,6 +49,15 @@ void diag_add(struct diag_list *list, enum diag_severity severity, const char *r
 	g_ptr_array_add(list->items, d);
 }
 
+void diag_set_related_line(struct diag_list *list, long line)
+{
+	if (list->items->len > 0) {
+		struct diag *d = g_ptr_array_index(list->items, list->items->len - 1);
+
+		d->related_line = line;
+	}
+}
+
 size_t diag_count(const struct diag_list *list, enum diag_severity severity)
 {
 	size_t n = 0;
@@ -92,9 +101,11 @@ struct diag_list *diag_new_errors(const struct diag_list *before, const struct d
 			continue;
 		for (guint j = 0; j < before->items->len && !known; j++)
 			known = same_problem(d, g_ptr_array_index(before->items, j));
-		if (!known)
+		if (!known) {
 			diag_add(fresh, d->severity, d->rule, d->region, d->vm, d->line, "%s",
 				 d->message);
+			diag_set_related_line(fresh, d->related_line);
+		}
 	}
 	return fresh;
 }
@@ -153,8 +164,13 @@ void diag_print(const struct diag_list *list, const char *file, FILE *out)
 			fprintf(out, "region \"%s\": ", d->region);
 		else if (d->vm != NULL)
 			fprintf(out, "VM \"%s\": ", d->vm);
-		fprintf(out, "%s%s [%s]\n", d->message,
-			d->line == DIAG_LINE_NEW ? " (in the change being made)" : "", d->rule);
+		fputs(d->message, out);
+		if (d->related_line > 0)
+			fprintf(out, " (see line %ld)", d->related_line);
+		else if (d->related_line == DIAG_LINE_NEW && d->line != DIAG_LINE_NEW)
+			fputs(" (see the change being made)", out);
+		fprintf(out, "%s [%s]\n", d->line == DIAG_LINE_NEW ? " (in the change being made)" : "",
+			d->rule);
 		g_string_free(where, TRUE);
 	}
 }
@@ -178,6 +194,8 @@ void diag_append_json(GString *out, const struct diag_list *list)
 		json_append_string(out, d->vm);
 		g_string_append(out, ",\"message\":");
 		json_append_string(out, d->message);
+		g_string_append(out, ",\"related_line\":");
+		json_append_line(out, d->related_line);
 		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');

@@ -20,6 +20,7 @@ struct diag {
 	char *vm;	/* VM name or NULL */
 	long line;	/* line in the scenario file, DIAG_NO_LINE or DIAG_LINE_NEW */
 	char *message;	/* one sentence, without file, line, region or VM (print adds them) */
+	long related_line; /* the other place a clash is with, or DIAG_NO_LINE */
 };
 
 /* The problem is about the file as a whole (it cannot be read, it is empty). */
@@ -38,6 +39,10 @@ void diag_add(struct diag_list *list, enum diag_severity severity, const char *r
 	      const char *region, const char *vm, long line, const char *fmt, ...)
 	G_GNUC_PRINTF(7, 8);
 
+/* Points the last diagnostic added at the other place it is about ("see line N"). Kept out of
+ * the message so that an edit moving lines does not make an old problem look new. */
+void diag_set_related_line(struct diag_list *list, long line);
+
 size_t diag_count(const struct diag_list *list, enum diag_severity severity);
 
 /* The first diagnostic of that rule, or NULL: for tests and for callers that react to one. */
@@ -52,10 +57,10 @@ struct diag_list *diag_new_errors(const struct diag_list *before, const struct d
 /* Orders by line (stable), nodes not yet in the file last: the order a reader scans a file in. */
 void diag_sort(struct diag_list *list);
 
-/* "FILE:LINE: error: region "R", VM "V": message [rule]", one per line. */
+/* "FILE:LINE: error: region "R", VM "V": message (see line N) [rule]", one per line. */
 void diag_print(const struct diag_list *list, const char *file, FILE *out);
 
-/* A JSON array of {severity, rule, line, region, vm, message} objects. */
+/* A JSON array of {severity, rule, line, region, vm, message, related_line} objects. */
 void diag_append_json(GString *out, const struct diag_list *list);
 
 #endif

@@ -2,26 +2,14 @@
 #include "rules.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "values.h"
 #include "vbdf.h"
 
-/* "at line 12", or how to point at a node that is not in the file yet. */
-static const char *line_ref(long line, char buf[32])
-{
-	if (line > 0)
-		snprintf(buf, 32, "at line %ld", line);
-	else
-		snprintf(buf, 32, "in the change being made");
-	return buf;
-}
-
 static void check_name(const struct scen_region *r, GHashTable *names, struct diag_list *out)
 {
 	const struct scen_region *first;
-	char ref[32];
 
 	if (r->name == NULL) {
 		diag_add(out, DIAG_ERROR, RULE_REGION_NAME, r->label, NULL, r->line,
@@ -46,12 +34,13 @@ static void check_name(const struct scen_region *r, GHashTable *names, struct di
 		return;
 	}
 	first = g_hash_table_lookup(names, r->name);
-	if (first != NULL)
+	if (first != NULL) {
 		diag_add(out, DIAG_ERROR, RULE_REGION_NAME_DUP, r->label, NULL, r->name_line,
-			 "another region has this name, %s: VMs find a region by its name",
-			 line_ref(first->name_line, ref));
-	else
+			 "another region has this name: VMs find a region by its name");
+		diag_set_related_line(out, first->name_line);
+	} else {
 		g_hash_table_insert(names, r->name, (gpointer)r);
+	}
 }
 
 static void check_provider(const struct scen_region *r, struct diag_list *out)
@@ -88,7 +77,6 @@ static void check_size(const struct scen_region *r, struct diag_list *out)
 static void check_region_id(const struct scen_region *r, GHashTable *ids, struct diag_list *out)
 {
 	const struct scen_region *first;
-	char ref[32];
 	unsigned id;
 
 	switch (region_id_parse(r->region_id, &id)) {
@@ -114,13 +102,14 @@ static void check_region_id(const struct scen_region *r, GHashTable *ids, struct
 			 "IVSHMEM_REGION_ID %s is in 0x001..0xFFF, which ACRN documents as "
 			 "reserved; 0x1000..0xFFFF are free for users", r->region_id);
 	first = g_hash_table_lookup(ids, GUINT_TO_POINTER(id));
-	if (first != NULL)
+	if (first != NULL) {
 		diag_add(out, DIAG_WARNING, RULE_REGION_ID_DUP, r->label, NULL, r->region_id_line,
-			 "IVSHMEM_REGION_ID %s is also the id of region \"%s\", %s: "
-			 "guests tell regions apart by it", r->region_id, first->label,
-			 line_ref(first->region_id_line, ref));
-	else
+			 "IVSHMEM_REGION_ID %s is also the id of region \"%s\": "
+			 "guests tell regions apart by it", r->region_id, first->label);
+		diag_set_related_line(out, first->region_id_line);
+	} else {
 		g_hash_table_insert(ids, GUINT_TO_POINTER(id), (gpointer)r);
+	}
 }
 
 static char *vm_names(const struct scen_model *m)
@@ -178,8 +167,7 @@ static void check_members(const struct scen_model *m, const struct scen_region *
 	for (guint i = 0; i < r->members->len; i++) {
 		const struct scen_member *mb = g_ptr_array_index(r->members, i);
 		const struct scen_vm *vm;
-		char ref[32];
-
+	
 		if (mb->vm_name == NULL || *mb->vm_name == '\0') {
 			diag_add(out, DIAG_ERROR, RULE_VM_NAME, r->label, NULL, mb->line,
 				 "an <IVSHMEM_VM> has no VM_NAME");
@@ -191,8 +179,8 @@ static void check_members(const struct scen_model *m, const struct scen_region *
 
 			if (g_strcmp0(prev->vm_name, mb->vm_name) == 0) {
 				diag_add(out, DIAG_ERROR, RULE_VM_DUP, r->label, mb->vm_name,
-					 mb->line, "the VM is listed twice in this region "
-					 "(first %s)", line_ref(prev->line, ref));
+					 mb->line, "the VM is listed twice in this region");
+				diag_set_related_line(out, prev->line);
 				break;
 			}
 		}
@@ -265,8 +253,7 @@ static void check_vbdf_unique(const struct scen_model *m, struct diag_list *out)
 	}
 	for (guint i = 0; i < uses->len; i++) {
 		const struct vbdf_use *u = &g_array_index(uses, struct vbdf_use, i);
-		char ref[32];
-
+	
 		if (u->member == NULL)
 			continue;
 		for (guint j = 0; j < i; j++) {
@@ -277,8 +264,9 @@ static void check_vbdf_unique(const struct scen_model *m, struct diag_list *out)
 			if (p->other != NULL) {
 				diag_add(out, DIAG_ERROR, RULE_VBDF_CLASH, u->member->region->label,
 					 u->vm, u->member->vbdf_line,
-					 "VBDF %s is also used by %s, at line %ld", u->member->vbdf,
-					 p->other->what, p->other->line);
+					 "VBDF %s is also used by %s", u->member->vbdf,
+					 p->other->what);
+				diag_set_related_line(out, p->other->line);
 				break;
 			}
 			/* The same VM twice in one region is reported as such already. */
@@ -286,9 +274,9 @@ static void check_vbdf_unique(const struct scen_model *m, struct diag_list *out)
 				continue;
 			diag_add(out, DIAG_ERROR, RULE_VBDF_DUP, u->member->region->label, u->vm,
 				 u->member->vbdf_line,
-				 "VBDF %s is also used by this VM in region \"%s\", %s",
-				 u->member->vbdf, p->member->region->label,
-				 line_ref(p->member->vbdf_line, ref));
+				 "VBDF %s is also used by this VM in region \"%s\"",
+				 u->member->vbdf, p->member->region->label);
+			diag_set_related_line(out, p->member->vbdf_line);
 			break;
 		}
 	}
