@@ -378,6 +378,46 @@ static void test_old_errors_do_not_block_edits(void **state)
 	run_free(&r);
 }
 
+/* A region can be filled one VM at a time, although it breaks vm-count until the second. */
+static void test_region_filled_one_vm_at_a_time(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	r = run("remove-region", "-r", "shm_region_0", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	/* The first step brings the error in: refused. */
+	r = run("add-region", "-n", "r", "-s", "2", "-v", "POST_STD_VM1", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_FAILED);
+	run_free(&r);
+	/* Written by hand, an empty region is an error already there: adding VMs to it is not. */
+	{
+		size_t n;
+		char *text = tc_read_file(f->hybrid, &n);
+		GString *s = g_string_new(text);
+
+		g_string_replace(s, "<IVSHMEM/>", "<IVSHMEM><IVSHMEM_REGION><NAME>r</NAME>"
+						   "<IVSHMEM_SIZE>2</IVSHMEM_SIZE><IVSHMEM_VMS/>"
+						   "</IVSHMEM_REGION></IVSHMEM>", 1);
+		tc_write_file(f->hybrid, s->str, s->len);
+		g_string_free(s, TRUE);
+		g_free(text);
+	}
+	r = run("add-vm", "-r", "r", "-v", "POST_STD_VM1", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	r = run("add-vm", "-r", "r", "-v", "POST_STD_VM2", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	r = run("save", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+	r = run("check", f->hybrid, NULL);
+	assert_int_equal(r.rc, CLI_OK);
+	run_free(&r);
+}
+
 static void test_save_round_trip_and_nothing_to_do(void **state)
 {
 	struct fixture *f = *state;
@@ -443,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_edits_leave_the_file_alone, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_old_errors_do_not_block_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_region_filled_one_vm_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_round_trip_and_nothing_to_do, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_generate_refuses_a_broken_scenario, setup,

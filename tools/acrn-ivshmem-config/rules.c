@@ -160,9 +160,9 @@ static void check_members(const struct scen_model *m, const struct scen_region *
 		diag_add(out, DIAG_ERROR, RULE_VM_COUNT, r->label, NULL, r->line,
 			 "the region has no <IVSHMEM_VMS>: it must be shared by two or more VMs");
 	else if (r->members->len < 2)
+		/* No count in the message: adding one VM to an empty region is no new error. */
 		diag_add(out, DIAG_ERROR, RULE_VM_COUNT, r->label, NULL, r->line,
-			 "the region lists %u VM%s; it must be shared by two or more",
-			 r->members->len, r->members->len == 1 ? "" : "s");
+			 "the region lists fewer than two VMs; it must be shared by two or more");
 
 	for (guint i = 0; i < r->members->len; i++) {
 		const struct scen_member *mb = g_ptr_array_index(r->members, i);
