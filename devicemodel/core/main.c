@@ -24,6 +24,11 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	if (cfg.dry_run) {
+		printf("acrn-dm: %s: command line OK (%u devices)\n", cfg.name, cfg.nslots);
+		vm_config_clear(&cfg);
+		return 0;
+	}
 
 	static struct vm vm;
 	int status = 1;

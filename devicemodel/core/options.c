@@ -34,6 +34,7 @@ struct parse_state {
 	gboolean version;
 	gboolean help;
 	gboolean debug;
+	gboolean dry_run;
 };
 
 static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -169,8 +170,15 @@ static gboolean on_pci_slot(const gchar *name, const gchar *value, gpointer data
 	if (emul_len == 0)
 		return fail(error, "%s %s: missing emulation name after the slot", name, value);
 	opt.emul = g_strndup(emul, emul_len);
-	if (!pci_emul_find(opt.emul)) {
+	const struct pci_dev_ops *ops = pci_emul_find(opt.emul);
+	if (!ops) {
 		fail(error, "%s %s: unknown emulation '%s'", name, value, opt.emul);
+		g_free(opt.emul);
+		return FALSE;
+	}
+	char why[256];
+	if (ops->check_config && ops->check_config(config ? config + 1 : NULL, why, sizeof(why)) < 0) {
+		fail(error, "%s %s: %s: %s", name, value, opt.emul, why);
 		g_free(opt.emul);
 		return FALSE;
 	}
@@ -290,6 +298,8 @@ static GOptionContext *make_context(struct parse_state *st)
 		{ "vmm", 0, 0, G_OPTION_ARG_CALLBACK, (void *)on_vmm,
 		  "Hypervisor backend (default: hsm when /dev/acrn_hsm exists, else kvm)", "<hsm|kvm>" },
 		{ "debug", 0, 0, G_OPTION_ARG_NONE, &st->debug, "Log debug messages to stderr", NULL },
+		{ "dry-run", 0, 0, G_OPTION_ARG_NONE, &st->dry_run,
+		  "Check the command line (devices included) and exit without starting the VM", NULL },
 		{ "version", 'v', 0, G_OPTION_ARG_NONE, &st->version, "Print the version and exit", NULL },
 		{ "help", 'h', 0, G_OPTION_ARG_NONE, &st->help, "Show this help and exit", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -378,6 +388,7 @@ enum dm_parse_result dm_parse_options(int argc, char **argv, struct vm_config *c
 	if (!cfg->uuid_given)
 		uuid_generate_sha1(cfg->uuid, vm_name_namespace, cfg->name, strlen(cfg->name));
 	cfg->debugexit = st.debugexit;
+	cfg->dry_run = st.dry_run;
 	cfg->log_level = st.debug ? LOG_DEBUG : LOG_INFO;
 	result = DM_PARSE_OK;
 out:

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
@@ -70,6 +71,12 @@ struct pci_dev;
 /* One emulation, one const descriptor (see hostbridge.c for the smallest example). */
 struct pci_dev_ops {
 	const char *emul;	/* the name after -s <slot>, */
+
+	/*
+	 * Optional: checks opts without creating anything, so that a bad -s option is reported while
+	 * the command line is parsed (and by --dry-run). Returns 0, or -EINVAL with one line in err.
+	 */
+	int (*check_config)(const char *opts, char *err, size_t errlen);
 
 	/* opts: the text after "<emul>," or NULL. Returns 0 or a negative errno after logging why. */
 	int (*init)(struct vm *vm, struct pci_dev *dev, const char *opts);
@@ -173,5 +180,8 @@ struct pci_dev *pci_bus_find(struct pci_bus *bus, unsigned busno, unsigned dev, 
 
 /* The explicit table of emulations (pci_emul_table.c). NULL for an unknown name. */
 const struct pci_dev_ops *pci_emul_find(const char *emul);
+
+/* check_config for emulations that take no configuration (an empty one is fine). */
+int pci_config_takes_none(const char *opts, char *err, size_t errlen);
 
 #endif

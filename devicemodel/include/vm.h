@@ -33,6 +33,7 @@ struct vm_config {
 	char *bootargs;		/* -B: the Multiboot command line */
 	char *com1;		/* -l com1,<backend>: "stdio" or a file path; NULL: no UART */
 	bool debugexit;
+	bool dry_run;		/* --dry-run: parse and check only */
 	char *vmm_name;		/* --vmm; NULL: hsm when /dev/acrn_hsm exists, else kvm */
 	unsigned log_level;	/* enum log_level */
 	unsigned nslots;

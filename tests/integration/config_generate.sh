@@ -15,7 +15,7 @@ HYBRID=$TMP/hybrid.xml
 
 # TODO(lead): the acrn-dm flag that parses and validates a command line (devices included)
 # without starting the VM. Until it exists the acrn-dm step is skipped.
-DM_VALIDATE_FLAG=${ACRN_DM_VALIDATE_FLAG:-}
+DM_VALIDATE_FLAG=${ACRN_DM_VALIDATE_FLAG:---dry-run}
 
 if [ ! -x "$TOOL" ]; then
 	fail config_tool_built "$TOOL is missing: run make first"

@@ -58,14 +58,16 @@ static void test_slot_forms_and_config_verbatim(void **state)
 	(void)state;
 	struct vm_config cfg;
 	char *err;
-	assert_int_equal(parse(&cfg, &err, ARGS("--pci_slot=0:0:0,hostbridge", "-s", "3:7,lpc,a,b=c,,",
-					       "-s", "0:31:1,hostbridge,", "vm")),
+	assert_int_equal(parse(&cfg, &err, ARGS("--pci_slot=0:0:0,hostbridge", "-s",
+					       "3:7,ivshmem,dm:/r,2,0x10,mem=shm", "-s",
+					       "0:31:1,hostbridge,", "--dry-run", "vm")),
 			 DM_PARSE_OK);
+	assert_true(cfg.dry_run);
 	assert_int_equal(cfg.nslots, 3);
 	assert_int_equal(cfg.slots[1].dev, 3);
 	assert_int_equal(cfg.slots[1].func, 7);
 	/* Everything after the emulation name reaches the device untouched. */
-	assert_string_equal(cfg.slots[1].config, "a,b=c,,");
+	assert_string_equal(cfg.slots[1].config, "dm:/r,2,0x10,mem=shm");
 	assert_int_equal(cfg.slots[2].bus, 0);
 	assert_int_equal(cfg.slots[2].dev, 31);
 	assert_int_equal(cfg.slots[2].func, 1);
@@ -142,7 +144,8 @@ static void test_help_and_version(void **state)
 	fclose(out);
 	/* Every option is listed. */
 	const char *listed[] = { "--pci_slot", "--memsize", "--lpc", "--elf_file", "--bootargs",
-				 "--uuid", "--debugexit", "--vmm", "--version", "--help", "ivshmem" };
+				 "--uuid", "--debugexit", "--vmm", "--debug", "--dry-run", "--version",
+				 "--help", "ivshmem" };
 	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
 		assert_non_null(strstr(buf, listed[i]));
 	free(buf);
@@ -203,6 +206,12 @@ static const struct bad_case {
 	{ ARGS("-z", "vm"), "-z" },
 	{ ARGS("vm", "-s"), "-s" },
 	{ ARGS("-E", "", "vm"), "empty argument" },
+	{ ARGS("-s", "5,lpc,x", "vm"), "lpc: takes no configuration" },
+	{ ARGS("-s", "0:0,hostbridge,y", "vm"), "hostbridge: takes no configuration" },
+	{ ARGS("-s", "5,ivshmem", "vm"), "ivshmem: missing configuration" },
+	{ ARGS("-s", "5,ivshmem,dm:/shm_region_0,3", "vm"), "ivshmem: size" },
+	{ ARGS("-s", "5,ivshmem,dm:/../x,2", "vm"), "region name" },
+	{ ARGS("-s", "5,ivshmem,dm:/r,2,99999", "vm"), "region id" },
 	{ ARGS("-E", "a.elf", "-E", "b.elf", "vm"), "more than once" },
 };
 

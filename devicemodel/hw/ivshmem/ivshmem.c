@@ -296,8 +296,15 @@ static void ivshmem_deinit(struct vm *vm, struct pci_dev *dev)
 	dev->priv = NULL;
 }
 
+static int ivshmem_check_config(const char *opts, char *err, size_t errlen)
+{
+	struct ivshmem_config cfg;
+	return ivshmem_parse_config(opts, &cfg, err, errlen);
+}
+
 const struct pci_dev_ops pci_ivshmem_ops = {
 	.emul = "ivshmem",
+	.check_config = ivshmem_check_config,
 	.init = ivshmem_init,
 	.deinit = ivshmem_deinit,
 	.bar_read = ivshmem_bar_read,

@@ -42,5 +42,6 @@ static int hostbridge_init(struct vm *vm, struct pci_dev *dev, const char *opts)
 
 const struct pci_dev_ops pci_hostbridge_ops = {
 	.emul = "hostbridge",
+	.check_config = pci_config_takes_none,
 	.init = hostbridge_init,
 };

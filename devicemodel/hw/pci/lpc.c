@@ -38,5 +38,6 @@ static int lpc_init(struct vm *vm, struct pci_dev *dev, const char *opts)
 
 const struct pci_dev_ops pci_lpc_ops = {
 	.emul = "lpc",
+	.check_config = pci_config_takes_none,
 	.init = lpc_init,
 };
