@@ -9,3 +9,4 @@ $(eval $(call add_unit_test,test_ivshmem_region,tests/unit/test_ivshmem_region.c
 $(eval $(call add_unit_test,test_ivshmem_hugetlb,tests/unit/test_ivshmem_hugetlb.c,ivshmem))
 $(eval $(call add_unit_test,test_ivshmem_proto_wire,tests/unit/test_ivshmem_proto_wire.c,ivshmem))
 $(eval $(call add_unit_test,test_ivshmem_proto_client,tests/unit/test_ivshmem_proto_client.c,ivshmem))
+$(eval $(call add_unit_test,test_ivshmem_proto_hello,tests/unit/test_ivshmem_proto_hello.c,ivshmem))

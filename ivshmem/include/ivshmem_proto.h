@@ -131,4 +131,28 @@ size_t ivshmem_encode_joined(struct ivshmem_msg *out, const struct ivshmem_peer_
 			     unsigned nvectors);
 struct ivshmem_msg ivshmem_encode_left(uint16_t id);
 
+/*
+ * ---- beyond protocol 0: the identity hello (docs/ivshmem-server.md) ----
+ * Sent once by a client, first, on the server's identity socket only (never on the protocol-0
+ * socket): 8-byte magic, LE32 version 1, LE32 flags 0, 64-byte NUL-padded identity. The server
+ * then runs the ordinary protocol-0 welcome, giving a returning identity its previous peer id.
+ */
+#define IVSHMEM_HELLO_MAGIC	 "ACRNIVSH"
+#define IVSHMEM_HELLO_VERSION	 1
+#define IVSHMEM_HELLO_LEN	 80
+#define IVSHMEM_IDENTITY_MAX	 63	/* characters, [A-Za-z0-9_.:-] */
+
+/* -EINVAL with the rule broken when identity is not 1..63 of [A-Za-z0-9_.:-]. */
+int ivshmem_identity_check(const char *identity, struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
+int ivshmem_encode_hello(const char *identity, uint8_t out[IVSHMEM_HELLO_LEN],
+			 struct ivshmem_error *err) __attribute__((warn_unused_result));
+/* Validates every field; -EPROTO naming the bad one. identity gets the NUL-terminated name. */
+int ivshmem_decode_hello(const uint8_t in[IVSHMEM_HELLO_LEN],
+			 char identity[IVSHMEM_IDENTITY_MAX + 1], struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
+/* Encodes and writes the hello (whole, retrying short writes; no SIGPIPE). */
+int ivshmem_proto_send_hello(int sock, const char *identity, struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
+
 #endif
