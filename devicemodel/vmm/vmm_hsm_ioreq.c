@@ -50,6 +50,35 @@ static void ioreq_warn(struct hsm_vm *h, const char *fmt, ...)
 	pr_warn(HSM_LOG, "%s: %s", h->name, msg);
 }
 
+static void report_exit(struct hsm_vm *h, enum vm_exit_reason reason, int code,
+			const char *detail);
+
+/*
+ * ACRN tells the device model of a post-launched VM to shut the guest down (after a triple
+ * fault, for one) by emulating a write of SLP_EN | SLP_TYP=5 (S5) to the PM1A control register
+ * at port 0x404 (hypervisor: triple_fault_shutdown_vm). When no device claims the port, that is
+ * the guest's end.
+ */
+#define ACRN_PM1A_CNT_PORT	0x404u
+#define ACRN_PM1A_SLP_EN	0x2000u
+#define ACRN_PM1A_SLP_TYP	0x1c00u
+#define ACRN_PM1A_SLP_TYP_S5	(5u << 10)
+
+static void pm1a_write_unclaimed(struct hsm_vm *h, uint32_t value, unsigned vcpu)
+{
+	if (!(value & ACRN_PM1A_SLP_EN) || (value & ACRN_PM1A_SLP_TYP) != ACRN_PM1A_SLP_TYP_S5) {
+		ioreq_warn(h, "vCPU %u: PM1A_CNT write 0x%x ignored (only S5 is supported)", vcpu,
+			   value);
+		return;
+	}
+	char detail[128];
+	snprintf(detail, sizeof(detail), "the hypervisor shut the guest down (triple fault or S5: "
+		 "PM1A_CNT 0x%x written on vCPU %u)", value, vcpu);
+	if (!atomic_load(&h->exit_reported))
+		pr_info(HSM_LOG, "%s: %s", h->name, detail);
+	report_exit(h, VM_EXIT_SHUTDOWN, 0, detail);
+}
+
 /* PIO: 1, 2 or 4 bytes; the value field is 32 bits wide. */
 static void handle_pio(struct hsm_vm *h, struct acrn_pio_request *pio, unsigned vcpu)
 {
@@ -71,6 +100,8 @@ static void handle_pio(struct hsm_vm *h, struct acrn_pio_request *pio, unsigned 
 	int ret = io_dispatch(h->vmm->io, &req);
 	if (!is_write)
 		pio->value = (__u32)((ret < 0 ? ~0ull : req.value) & size_mask(req.size));
+	else if (ret == -ENOENT && req.addr == ACRN_PM1A_CNT_PORT && req.size == 2)
+		pm1a_write_unclaimed(h, (uint32_t)req.value, vcpu);
 }
 
 /* MMIO: 1, 2, 4 or 8 bytes. */

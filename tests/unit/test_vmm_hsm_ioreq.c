@@ -50,7 +50,29 @@ struct fixture {
 	unsigned ncfg;
 	uint32_t cfg_reply;
 	int cfg_ret;
+	pthread_mutex_t exit_lock;
+	unsigned exits;
+	struct vm_exit_info exit;
 };
+
+static void on_exit_record(void *opaque, const struct vm_exit_info *info)
+{
+	struct fixture *f = opaque;
+	pthread_mutex_lock(&f->exit_lock);
+	f->exits++;
+	f->exit = *info;
+	pthread_mutex_unlock(&f->exit_lock);
+}
+
+static unsigned exits(struct fixture *f, struct vm_exit_info *info)
+{
+	pthread_mutex_lock(&f->exit_lock);
+	unsigned n = f->exits;
+	if (info)
+		*info = f->exit;
+	pthread_mutex_unlock(&f->exit_lock);
+	return n;
+}
 
 static int record(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *value)
 {
@@ -90,6 +112,7 @@ static int setup(void **state)
 	memset(&f, 0, sizeof(f));
 	pthread_mutex_init(&f.pio.lock, NULL);
 	pthread_mutex_init(&f.mmio.lock, NULL);
+	pthread_mutex_init(&f.exit_lock, NULL);
 	fake_hsm_reset();
 	hsm_timing = (struct hsm_timing){ .create_tries = 1, .join_timeout_ms = 1000 };
 
@@ -110,6 +133,8 @@ static int setup(void **state)
 	f.vmm.io = f.io;
 	f.vmm.pci_cfg = pci_cfg_hook;
 	f.vmm.pci_cfg_opaque = &f;
+	f.vmm.on_exit = on_exit_record;
+	f.vmm.on_exit_opaque = &f;
 
 	struct vmm_vm_params p = { .name = "ioreq-vm", .vcpus = NVCPUS, .memsize = 1 << 28 };
 	assert_int_equal(vmm_hsm_ops.create_vm(&f.vmm, &p), 0);
@@ -128,6 +153,7 @@ static int teardown(void **state)
 	io_registry_free(f->io);
 	pthread_mutex_destroy(&f->pio.lock);
 	pthread_mutex_destroy(&f->mmio.lock);
+	pthread_mutex_destroy(&f->exit_lock);
 	return 0;
 }
 
@@ -429,6 +455,42 @@ static void test_many_rounds(void **state)
 	assert_int_equal(f->mmio.n, 64);	/* the recorder is full; the rest are counted */
 }
 
+/*
+ * ACRN reports a post-launched guest's triple fault (or S5) as a write of SLP_EN | S5 to PM1A_CNT
+ * at port 0x404; unclaimed, it ends the VM as a shutdown.
+ */
+static void test_pm1a_shutdown(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder pm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	const struct io_range acpi = { .name = "pm1a", .space = IO_SPACE_PIO, .base = 0x400,
+				       .len = 8, .handler = record, .opaque = &pm };
+	assert_int_equal(io_register(f->io, &acpi), 0);
+	pio(0, true, 0x404, 2, 0x3400);
+	run(0x1);
+	assert_int_equal(pm.n, 1);	/* a device that emulates PM1A gets it, as it is */
+	assert_int_equal(exits(f, NULL), 0);
+	assert_int_equal(io_unregister(f->io, IO_SPACE_PIO, 0x400), 0);
+
+	pio(0, true, 0x404, 2, 0x2000 | (3u << 10));	/* S3: not a power off */
+	pio(1, true, 0x404, 4, 0x3400);			/* not the 2-byte write ACRN makes */
+	pio(2, false, 0x404, 2, 0);
+	run(0x7);
+	assert_int_equal(exits(f, NULL), 0);
+
+	pio(3, true, 0x404, 2, 0x3400);
+	run(1u << 3);
+	struct vm_exit_info info;
+	assert_int_equal(exits(f, &info), 1);
+	assert_int_equal(info.reason, VM_EXIT_SHUTDOWN);
+	assert_non_null(strstr(info.detail, "triple fault"));
+	/* Reported once; the VM's stop does not report again. */
+	pio(3, true, 0x404, 2, 0x3400);
+	run(1u << 3);
+	vmm_hsm_ops.stop(&f->vmm);
+	assert_int_equal(exits(f, NULL), 1);
+}
+
 static int record_saturating(void *opaque, uint64_t offset, unsigned size, bool is_write,
 			     uint64_t *value)
 {
@@ -462,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_states_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type_completed_once_logged, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pm1a_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rounds, setup_rounds, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
