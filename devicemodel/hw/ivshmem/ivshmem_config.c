@@ -207,7 +207,7 @@ int ivshmem_parse_config(const char *text, struct ivshmem_config *cfg, char *err
 		return fail(err, errlen, "region name '%.*s...': longer than %d characters", 20,
 			    name.text, IVSHMEM_NAME_MAX);
 	if (ivshmem_name_check(namebuf, &ierr) < 0)
-		return fail(err, errlen, "region name: %s", ierr.msg);
+		return fail(err, errlen, "%s", ierr.msg); /* it starts with "region name" */
 	strcpy(cfg->name, namebuf);
 
 	/* Field 2: the size, kept as text until the keys said whether large sizes are allowed. */
@@ -248,10 +248,18 @@ int ivshmem_parse_config(const char *text, struct ivshmem_config *cfg, char *err
 	}
 
 	unsigned max_mb = large ? IVSHMEM_LARGE_SIZE_MB : IVSHMEM_SIZE_MB_MAX_DEFAULT;
-	if (ivshmem_parse_size_mb(sizebuf, max_mb, &cfg->size, &ierr) < 0)
-		return fail(err, errlen, "size: %s%s", ierr.msg,
-			    !large && cfg->land == IVSHMEM_DM_LAND ?
-				    " (large=on allows more in device-model land)" : "");
+	if (ivshmem_parse_size_mb(sizebuf, max_mb, &cfg->size, &ierr) < 0) {
+		/* Point at large=on only where it helps: a valid size above ACRN's maximum. */
+		uint64_t large_size;
+		struct ivshmem_error ignored = { { 0 } };
+		bool hint = !large && cfg->land == IVSHMEM_DM_LAND &&
+			    ivshmem_parse_size_mb(sizebuf, IVSHMEM_LARGE_SIZE_MB, &large_size,
+						  &ignored) == 0;
+		if (hint)
+			return fail(err, errlen, "%s (large=on allows up to %u MB in device-model "
+				    "land)", ierr.msg, IVSHMEM_LARGE_SIZE_MB);
+		return fail(err, errlen, "%s", ierr.msg); /* it starts with "region size" */
+	}
 	return check_combinations(cfg, &seen, err, errlen);
 }
 
