@@ -4,7 +4,8 @@ $(eval $(call add_lib,vmm_kvm,$(addprefix devicemodel/vmm/,vmm_kvm.c vmm_kvm_vcp
 # ACRN HSM backend (/dev/acrn_hsm); its tests replace the kernel boundary with a fake HSM.
 $(eval $(call add_lib,vmm_hsm,$(addprefix devicemodel/vmm/,vmm_hsm.c vmm_hsm_ioreq.c vmm_hsm_regs.c vmm_hsm_irq.c vmm_hsm_vdev.c vmm_hsm_abi.c)))
 HSM_TEST_WRAPS := open ioctl close mmap munmap
-$(eval $(call add_unit_test,test_vmm_hsm,tests/unit/test_vmm_hsm.c tests/unit/test_vmm_hsm_fake.c,vmm_hsm core,$(HSM_TEST_WRAPS)))
+$(eval $(call add_unit_test,test_vmm_hsm,tests/unit/test_vmm_hsm.c tests/unit/test_vmm_hsm_fixture.c tests/unit/test_vmm_hsm_fake.c,vmm_hsm core,$(HSM_TEST_WRAPS)))
+$(eval $(call add_unit_test,test_vmm_hsm_errors,tests/unit/test_vmm_hsm_errors.c tests/unit/test_vmm_hsm_fixture.c tests/unit/test_vmm_hsm_fake.c,vmm_hsm core,$(HSM_TEST_WRAPS)))
 $(eval $(call add_unit_test,test_vmm_hsm_ioreq,tests/unit/test_vmm_hsm_ioreq.c tests/unit/test_vmm_hsm_fake.c,vmm_hsm core,$(HSM_TEST_WRAPS)))
 $(eval $(call add_unit_test,test_vmm_hsm_vdev,tests/unit/test_vmm_hsm_vdev.c tests/unit/test_vmm_hsm_fake.c,vmm_hsm core,$(HSM_TEST_WRAPS)))
 

@@ -1,10 +1,9 @@
 /*
  * The HSM backend's life cycle against a fake /dev/acrn_hsm: the exact ioctl sequence of create,
- * map, start, run, stop and destroy with every field checked; a failure injected at each ioctl
- * with the cleanup verified; stop and destroy in every state.
+ * map, start, run, stop and destroy with every field checked, the boot vCPU state, parameters
+ * refused before any ioctl, and stop and destroy in every state.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,143 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "io_dispatch.h"
-#include "test_vmm_hsm_fake.h"
-#include "../../devicemodel/vmm/vmm_hsm_priv.h"
-
-#define PAGE 4096u
-#define MAX_SEQ 64
-
-/* ---- fixture ---- */
-
-struct exits {
-	pthread_mutex_t lock;
-	unsigned count;
-	struct vm_exit_info last;
-};
-
-struct fixture {
-	struct vmm vmm;
-	struct io_registry *io;
-	struct exits exits;
-	uint64_t port_written;
-	unsigned port_calls;
-	void *ram;
-};
-
-static void on_exit_record(void *opaque, const struct vm_exit_info *info)
-{
-	struct exits *e = opaque;
-	pthread_mutex_lock(&e->lock);
-	e->count++;
-	e->last = *info;
-	pthread_mutex_unlock(&e->lock);
-}
-
-static int port_handler(void *opaque, uint64_t offset, unsigned size, bool is_write,
-			uint64_t *value)
-{
-	struct fixture *f = opaque;
-	(void)offset;
-	(void)size;
-	f->port_calls++;
-	if (is_write)
-		f->port_written = *value;
-	else
-		*value = 0x5a;
-	return 0;
-}
-
-static int setup(void **state)
-{
-	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	fake_hsm_reset();
-	hsm_timing = (struct hsm_timing){ .create_tries = 1, .create_retry_ms = 0,
-					  .join_timeout_ms = 200 };
-	pthread_mutex_init(&f.exits.lock, NULL);
-	f.io = io_registry_new();
-	assert_non_null(f.io);
-	const struct io_range port = { .name = "test-port", .space = IO_SPACE_PIO, .base = 0x3f8,
-				       .len = 8, .handler = port_handler, .opaque = &f };
-	assert_int_equal(io_register(f.io, &port), 0);
-	f.vmm.ops = &vmm_hsm_ops;
-	f.vmm.io = f.io;
-	f.vmm.on_exit = on_exit_record;
-	f.vmm.on_exit_opaque = &f.exits;
-	f.ram = (void *)(uintptr_t)0x7f0000200000ull;	/* never touched: the fake only records it */
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	assert_null(f->vmm.priv);
-	fake_hsm_assert_clean();
-	io_registry_free(f->io);
-	pthread_mutex_destroy(&f->exits.lock);
-	return 0;
-}
-
-static struct vmm_vm_params params(const char *name, unsigned vcpus)
-{
-	struct vmm_vm_params p = { .name = name, .vcpus = vcpus, .memsize = 256ull << 20 };
-	uuid_parse("d2795438-25d6-11e8-864e-cb7a18b34643", p.uuid);
-	return p;
-}
-
-static struct vcpu_boot_state multiboot_boot(void)
-{
-	return (struct vcpu_boot_state){ .mode = VCPU_START_PROTECTED32, .rip = 0x100000,
-					 .rsp = 0x8000, .rax = 0x2BADB002, .rbx = 0x9000,
-					 .rsi = 0x1234 };
-}
-
-static unsigned exit_count(struct fixture *f, struct vm_exit_info *last)
-{
-	pthread_mutex_lock(&f->exits.lock);
-	unsigned n = f->exits.count;
-	if (last)
-		*last = f->exits.last;
-	pthread_mutex_unlock(&f->exits.lock);
-	return n;
-}
-
-static void assert_sequence(const unsigned long *want, size_t n)
-{
-	unsigned long got[MAX_SEQ];
-	size_t m = fake_hsm_main_sequence(got, MAX_SEQ);
-	for (size_t i = 0; i < n && i < m; i++) {
-		if (got[i] != want[i])
-			fail_msg("ioctl %zu: got %s, want %s", i, fake_hsm_req_name(got[i]),
-				 fake_hsm_req_name(want[i]));
-	}
-	if (m != n)
-		fail_msg("%zu ioctls from the main thread, want %zu (last %s)", m, n,
-			 m ? fake_hsm_req_name(got[m - 1]) : "none");
-}
-
-static void create_ok(struct fixture *f, const char *name, unsigned vcpus)
-{
-	struct vmm_vm_params p = params(name, vcpus);
-	assert_int_equal(vmm_hsm_ops.create_vm(&f->vmm, &p), 0);
-	assert_non_null(f->vmm.priv);
-}
-
-/* Posts one PIO write on vCPU 0 and waits for its completion. */
-static void run_one_request(struct fixture *f, unsigned already_notified)
-{
-	struct acrn_io_request *req = &fake_hsm_ioreq_buf()->req_slot[0];
-	memset(req, 0, sizeof(*req));
-	req->type = ACRN_IOREQ_TYPE_PORTIO;
-	req->reqs.pio_request = (struct acrn_pio_request){
-		.direction = ACRN_IOREQ_DIR_WRITE, .address = 0x3f8, .size = 1, .value = 0x41 };
-	fake_hsm_post(1u << 0);
-	assert_true(fake_hsm_wait_notified(already_notified + 1, 2000));
-	assert_int_equal(f->port_written, 0x41);
-}
+#include "test_vmm_hsm_fixture.h"
 
 /* ---- the whole life cycle, every field ---- */
 
@@ -371,136 +234,6 @@ static void test_create_bad_params(void **state)
 	assert_int_equal(fake_hsm_opens(), 1);
 }
 
-/* ---- a failure at each step of create: everything undone, later calls safe ---- */
-
-static void assert_create_fails(struct fixture *f, int want)
-{
-	struct vmm_vm_params p = params("vm1", 1);
-	assert_int_equal(vmm_hsm_ops.create_vm(&f->vmm, &p), want);
-	assert_null(f->vmm.priv);
-	fake_hsm_assert_clean();
-	/* Every op is safe on a VM that does not exist. */
-	vmm_hsm_ops.stop(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	struct vcpu_boot_state boot = multiboot_boot();
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), -ENODEV);
-	assert_int_equal(vmm_hsm_ops.map_ram(&f->vmm, 0, PAGE, f->ram, true), -ENODEV);
-	assert_int_equal(vmm_hsm_ops.send_msi(&f->vmm, 0xfee00000, 0x30), -ENODEV);
-	assert_int_equal(vmm_hsm_ops.irqfd_add(&f->vmm, 5, 0xfee00000, 0x30), -ENODEV);
-}
-
-static void test_create_fails_open(void **state)
-{
-	struct fixture *f = *state;
-	fake_hsm_fail_open(ENOENT);
-	assert_create_fails(f, -ENOENT);
-	fake_hsm_fail_open(EACCES);
-	assert_create_fails(f, -EACCES);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_CREATE_VM), 0);
-}
-
-static void test_create_fails_mmap(void **state)
-{
-	struct fixture *f = *state;
-	fake_hsm_fail_mmap(ENOMEM);
-	assert_create_fails(f, -ENOMEM);
-	assert_int_equal(fake_hsm_opens(), 0);
-}
-
-static void test_create_fails_create_vm(void **state)
-{
-	struct fixture *f = *state;
-	fake_hsm_fail(ACRN_IOCTL_CREATE_VM, FAKE_FAIL_ALWAYS, ENOMEM);
-	assert_create_fails(f, -ENOMEM);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_CREATE_VM), 1);	/* not retried */
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_DESTROY_VM), 0);
-}
-
-static void test_create_vm_retried_on_einval(void **state)
-{
-	struct fixture *f = *state;
-	hsm_timing.create_tries = 3;
-	fake_hsm_fail(ACRN_IOCTL_CREATE_VM, FAKE_FAIL_ALWAYS, EINVAL);
-	assert_create_fails(f, -EINVAL);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_CREATE_VM), 3);
-
-	/* A previous instance that goes away in time: the second try succeeds. */
-	fake_hsm_reset();
-	fake_hsm_fail(ACRN_IOCTL_CREATE_VM, 1, EINVAL);
-	create_ok(f, "vm1", 1);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_CREATE_VM), 2);
-}
-
-static void test_create_fails_ioreq_client(void **state)
-{
-	struct fixture *f = *state;
-	fake_hsm_fail(ACRN_IOCTL_CREATE_IOREQ_CLIENT, 1, ENOMEM);
-	assert_create_fails(f, -ENOMEM);
-	static const unsigned long want[] = {
-		ACRN_IOCTL_CREATE_VM, ACRN_IOCTL_CREATE_IOREQ_CLIENT, ACRN_IOCTL_DESTROY_VM,
-	};
-	assert_sequence(want, 3);
-	assert_false(fake_hsm_vm_exists());
-}
-
-static void test_create_too_many_vcpus_from_hypervisor(void **state)
-{
-	struct fixture *f = *state;
-	fake_hsm_set_reply(4, 17);
-	assert_create_fails(f, -ERANGE);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_DESTROY_VM), 1);
-}
-
-/* ---- failures in start ---- */
-
-static void test_start_fails_set_regs(void **state)
-{
-	struct fixture *f = *state;
-	create_ok(f, "vm1", 1);
-	fake_hsm_fail(ACRN_IOCTL_SET_VCPU_REGS, 1, EFAULT);
-	struct vcpu_boot_state boot = multiboot_boot();
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), -EFAULT);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_START_VM), 0);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_ATTACH_IOREQ_CLIENT), 0);
-	vmm_hsm_ops.stop(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	static const unsigned long want[] = {
-		ACRN_IOCTL_CREATE_VM, ACRN_IOCTL_CREATE_IOREQ_CLIENT, ACRN_IOCTL_SET_VCPU_REGS,
-		ACRN_IOCTL_DESTROY_VM,
-	};
-	assert_sequence(want, 4);
-	assert_int_equal(exit_count(f, NULL), 0);
-}
-
-static void test_start_fails_start_vm_then_retries(void **state)
-{
-	struct fixture *f = *state;
-	create_ok(f, "vm1", 1);
-	fake_hsm_fail(ACRN_IOCTL_START_VM, 1, EBUSY);
-	struct vcpu_boot_state boot = multiboot_boot();
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), -EBUSY);
-	/* The thread was woken (client destroyed) and joined; nothing is reported as an exit. */
-	assert_false(fake_hsm_client_exists());
-	assert_int_equal(exit_count(f, NULL), 0);
-	vmm_hsm_ops.stop(&f->vmm);
-
-	/* A second start makes a new client and runs. */
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), 0);
-	run_one_request(f, 0);
-	vmm_hsm_ops.stop(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	static const unsigned long want[] = {
-		ACRN_IOCTL_CREATE_VM, ACRN_IOCTL_CREATE_IOREQ_CLIENT,
-		ACRN_IOCTL_SET_VCPU_REGS, ACRN_IOCTL_START_VM, ACRN_IOCTL_DESTROY_IOREQ_CLIENT,
-		ACRN_IOCTL_SET_VCPU_REGS, ACRN_IOCTL_CREATE_IOREQ_CLIENT, ACRN_IOCTL_START_VM,
-		ACRN_IOCTL_PAUSE_VM, ACRN_IOCTL_DESTROY_IOREQ_CLIENT, ACRN_IOCTL_CLEAR_VM_IOREQ,
-		ACRN_IOCTL_DESTROY_VM,
-	};
-	assert_sequence(want, sizeof(want) / sizeof(want[0]));
-	assert_int_equal(exit_count(f, NULL), 1);
-}
-
 static void test_start_twice_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -509,78 +242,6 @@ static void test_start_twice_refused(void **state)
 	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), 0);
 	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), -EBUSY);
 	assert_int_equal(fake_hsm_count(ACRN_IOCTL_START_VM), 1);
-}
-
-/* ---- failures in stop and destroy: teardown goes on ---- */
-
-static void start_running(struct fixture *f)
-{
-	create_ok(f, "vm1", 1);
-	struct vcpu_boot_state boot = multiboot_boot();
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), 0);
-	run_one_request(f, 0);
-}
-
-static void test_stop_pause_fails(void **state)
-{
-	struct fixture *f = *state;
-	start_running(f);
-	fake_hsm_fail(ACRN_IOCTL_PAUSE_VM, 1, EIO);
-	vmm_hsm_ops.stop(&f->vmm);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_DESTROY_IOREQ_CLIENT), 1);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_CLEAR_VM_IOREQ), 1);
-	assert_int_equal(exit_count(f, NULL), 1);
-}
-
-static void test_stop_destroy_client_fails(void **state)
-{
-	struct fixture *f = *state;
-	start_running(f);
-	fake_hsm_fail(ACRN_IOCTL_DESTROY_IOREQ_CLIENT, 1, EIO);
-	assert_true(fake_hsm_wait_attach_blocked(2000));
-	/* The thread cannot be woken: stop gives up after the join timeout... */
-	vmm_hsm_ops.stop(&f->vmm);
-	assert_int_equal(exit_count(f, NULL), 0);
-	/* ...and destroy wakes it with DESTROY_VM, then joins it. */
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	assert_null(f->vmm.priv);
-	fake_hsm_assert_clean();
-	assert_int_equal(exit_count(f, NULL), 1);
-}
-
-static void test_stop_clear_and_destroy_fail(void **state)
-{
-	struct fixture *f = *state;
-	start_running(f);
-	fake_hsm_fail(ACRN_IOCTL_CLEAR_VM_IOREQ, 1, EIO);
-	fake_hsm_fail(ACRN_IOCTL_DESTROY_VM, 1, EIO);
-	vmm_hsm_ops.stop(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	/* Closing the descriptor is the HSM's last word: the VM is gone anyway. */
-	fake_hsm_assert_clean();
-	assert_false(fake_hsm_vm_exists());
-}
-
-static void test_attach_failure_reported(void **state)
-{
-	struct fixture *f = *state;
-	create_ok(f, "vm1", 1);
-	fake_hsm_fail(ACRN_IOCTL_ATTACH_IOREQ_CLIENT, 2, EFAULT);
-	struct vcpu_boot_state boot = multiboot_boot();
-	assert_int_equal(vmm_hsm_ops.start(&f->vmm, &boot), 0);
-	run_one_request(f, 0);	/* the first wait works; the second fails */
-	struct vm_exit_info info;
-	for (int i = 0; i < 200 && exit_count(f, &info) == 0; i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
-	assert_int_equal(exit_count(f, &info), 1);
-	assert_int_equal(info.reason, VM_EXIT_INTERNAL_ERROR);
-	assert_int_equal(info.code, EFAULT);
-	assert_non_null(strstr(info.detail, "ACRN_IOCTL_ATTACH_IOREQ_CLIENT"));
-	/* Teardown after the thread left on its own. */
-	vmm_hsm_ops.stop(&f->vmm);
-	vmm_hsm_ops.destroy_vm(&f->vmm);
-	assert_int_equal(exit_count(f, NULL), 1);
-	assert_int_equal(fake_hsm_count(ACRN_IOCTL_PAUSE_VM), 1);
 }
 
 /* ---- stop and destroy in every state ---- */
@@ -621,26 +282,12 @@ static void test_stop_destroy_any_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lifecycle_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_without_exec_and_unmap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_sequence, hsm_setup, hsm_teardown),
+		cmocka_unit_test_setup_teardown(test_map_without_exec_and_unmap, hsm_setup, hsm_teardown),
 		cmocka_unit_test(test_long_mode_regs),
-		cmocka_unit_test_setup_teardown(test_create_bad_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_fails_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_fails_mmap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_fails_create_vm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_vm_retried_on_einval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_fails_ioreq_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_too_many_vcpus_from_hypervisor, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_start_fails_set_regs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_start_fails_start_vm_then_retries, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_start_twice_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_pause_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_destroy_client_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_clear_and_destroy_fail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attach_failure_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_destroy_any_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_bad_params, hsm_setup, hsm_teardown),
+		cmocka_unit_test_setup_teardown(test_start_twice_refused, hsm_setup, hsm_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_destroy_any_state, hsm_setup, hsm_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
