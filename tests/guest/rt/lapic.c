@@ -80,8 +80,7 @@ void lapic_init(void)
 	lapic_write(REG_LVT_LINT0, LVT_MASKED);
 	lapic_write(REG_LVT_ERROR, LVT_MASKED);
 	lapic_write(REG_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
-	if (!x2apic)
-		lapic_write(REG_ESR, 0);	/* latches and clears; x2APIC needs value 0 too */
+	lapic_write(REG_ESR, 0);	/* clears errors from before us (x2APIC: must write 0) */
 }
 
 bool lapic_is_x2apic(void)
