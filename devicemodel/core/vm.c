@@ -39,40 +39,50 @@ static void on_backend_exit(void *opaque, const struct vm_exit_info *info)
 	vm_notify_exit(opaque, info);
 }
 
+/* A memfd of size bytes mapped shared; -errno when any step fails (nothing left open). */
+static int ram_memfd(uint64_t size, unsigned flags, int *fd_out, void **addr_out)
+{
+	int fd = memfd_create("acrn-dm-ram", MFD_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	void *addr = MAP_FAILED;
+	if (ftruncate(fd, (off_t)size) == 0)
+		addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	*addr_out = addr;
+	return 0;
+}
+
 /* Guest RAM is one memfd: low part at GPA 0, the rest above 4 GiB. */
 static int vm_alloc_ram(struct vm *vm, uint64_t memsize, bool try_hugetlb)
 {
 	vm->lowmem = memsize < LOWMEM_LIMIT ? memsize : LOWMEM_LIMIT;
 	vm->highmem = memsize - vm->lowmem;
 
-	vm->ram_fd = -1;
+	/*
+	 * ACRN backs guest RAM with huge pages, which the HSM maps fastest. Without enough reserved
+	 * huge pages, creating and sizing the memfd succeed and only the mapping fails, so every
+	 * step falls back to normal pages.
+	 */
 	if (try_hugetlb) {
-		/* ACRN backs guest RAM with huge pages; the HSM maps contiguous memory fastest. */
-		vm->ram_fd = memfd_create("acrn-dm-ram", MFD_CLOEXEC | MFD_HUGETLB);
-		if (vm->ram_fd >= 0 && ftruncate(vm->ram_fd, (off_t)memsize) < 0) {
-			close(vm->ram_fd);
-			vm->ram_fd = -1;
-		}
-		if (vm->ram_fd < 0)
-			pr_warn("vm", "no huge pages for guest RAM, using normal pages");
+		if (ram_memfd(memsize, MFD_HUGETLB, &vm->ram_fd, &vm->ram) == 0)
+			return 0;
+		pr_warn("vm", "no huge pages for %llu MiB of guest RAM, using normal pages",
+			(unsigned long long)(memsize / MiB));
 	}
-	if (vm->ram_fd < 0) {
-		vm->ram_fd = memfd_create("acrn-dm-ram", MFD_CLOEXEC);
-		if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)memsize) < 0) {
-			int err = -errno;
-			pr_err("vm", "cannot allocate %llu MiB of guest RAM: %s",
-			       (unsigned long long)(memsize / MiB), strerror(errno));
-			return err;
-		}
-	}
-	vm->ram = mmap(NULL, memsize, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		int err = -errno;
+	int ret = ram_memfd(memsize, 0, &vm->ram_fd, &vm->ram);
+	if (ret < 0) {
+		vm->ram_fd = -1;
 		vm->ram = NULL;
-		pr_err("vm", "cannot map guest RAM: %s", strerror(errno));
-		return err;
+		pr_err("vm", "cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)(memsize / MiB), strerror(-ret));
 	}
-	return 0;
+	return ret;
 }
 
 static int vm_map_guest_ram(struct vm *vm)
