@@ -229,6 +229,38 @@ static int exit_status(const struct vm *vm)
 	return 2;
 }
 
+/*
+ * Once the guest has stopped, nothing may keep acrn-dm alive: should stopping the vCPUs or
+ * releasing the devices ever block (a vCPU stuck in the kernel, a hung hypervisor call), the
+ * process still exits, with the guest's status, after TEARDOWN_TIMEOUT_S. The shared memory
+ * needs no teardown to survive.
+ */
+#define TEARDOWN_TIMEOUT_S 10
+
+static int teardown_status;
+
+static void *teardown_watchdog(void *arg)
+{
+	(void)arg;
+	sleep(TEARDOWN_TIMEOUT_S);
+	static const char msg[] = "acrn-dm: tearing the VM down took too long; exiting anyway\n";
+	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(teardown_status);
+}
+
+static void arm_teardown_watchdog(int status)
+{
+	teardown_status = status;
+	pthread_t thread;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, teardown_watchdog, NULL) != 0)
+		pr_warn("vm", "no teardown watchdog: %s", strerror(errno));
+	pthread_attr_destroy(&attr);
+}
+
 int vm_run(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -269,6 +301,7 @@ int vm_run(struct vm *vm)
 		g_main_loop_unref(loop);
 		status = exit_status(vm);
 	}
+	arm_teardown_watchdog(status);
 	vm->vmm.ops->stop(&vm->vmm);
 	for (size_t i = 0; i < 3; i++)
 		g_source_remove(sources[i]);
