@@ -17,6 +17,9 @@ cleanup() {
 	wait 2>/dev/null
 	local r
 	for r in "${SHM_REGIONS[@]}"; do rm -f "/dev/shm/$r"; done
+	# unique_region is usually called as $(...), a subshell whose SHM_REGIONS+= is lost; its
+	# names carry this shell's pid ($$ is the same in subshells), so they are found by pattern.
+	rm -f /dev/shm/*_"$$"_*
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -37,7 +40,7 @@ require_kvm() {
 	exit 0
 }
 
-# unique_region PREFIX: a region name no other run uses; removed at exit.
+# unique_region PREFIX: a region name no other run uses (PREFIX_<pid>_<random>); removed at exit.
 unique_region() {
 	local name="$1_$$_$RANDOM"
 	SHM_REGIONS+=("$name")
