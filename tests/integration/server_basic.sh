@@ -82,6 +82,11 @@ def wait(cond, clients, timeout=5.0):
             return True
     return False
 
+def hello_client(path, name, vectors=1):
+    c = Client(path, vectors)
+    c.s.sendall(b'ACRNIVSH' + struct.pack('<II', 1, 0) + name.encode().ljust(64, b'\0'))
+    return c
+
 def ring(fd):
     os.write(fd, struct.pack('<Q', 1))
 
@@ -236,6 +241,30 @@ else
 	[ $status -eq 0 ] && [ ! -e "$SOCK" ] && pass server-exit-when-idle ||
 		fail server-exit-when-idle "status $status, socket $(ls "$SOCK" 2>&1)"
 fi
+
+# --- identity socket: a returning VM gets its peer id back ---------------------------------
+"$SERVER" -F -S "$SOCK" -M "$REGION" -l 2M --id-socket "$SOCK.id" 2>"$LOG" &
+PID=$!
+BG_PIDS+=("$PID")
+for _ in $(seq 50); do grep -q listening "$LOG" && break; sleep 0.1; done
+run_py "
+x = hello_client('$SOCK.id', 'vm1')
+wait(x.ready, [x])
+y = Client('$SOCK')
+wait(lambda: y.ready() and x.id in y.peers, [x, y])
+first = x.id
+x.close()
+wait(lambda: first not in y.peers, [y])
+x = hello_client('$SOCK.id', 'vm1')
+ok = wait(lambda: x.ready() and first in y.peers, [x, y])
+check('server-identity-keeps-peer-id', ok and x.id == first and y.id != first, f'ids {first} -> {x.id}, y {y.id}')
+"
+mode=$(stat -c %a "$SOCK.id" 2>/dev/null)
+[ "$mode" = 600 ] && pass server-identity-socket-mode || fail server-identity-socket-mode "mode $mode"
+kill -TERM "$PID"
+wait "$PID"
+[ ! -e "$SOCK.id" ] && [ ! -e "$SOCK" ] && pass server-identity-socket-cleanup ||
+	fail server-identity-socket-cleanup "sockets left behind"
 
 # --- bad options fail before anything is created ------------------------------------------
 out=$("$SERVER" -F -S "$TMP/bad.sock" -n 65 2>&1)

@@ -40,6 +40,8 @@ static void test_defaults_are_qemus(void **state)
 	assert_false(cfg.has_group);
 	assert_int_equal(cfg.n_allow_uids + cfg.n_allow_gids, 0);
 	assert_false(cfg.exit_when_idle);
+	assert_null(cfg.id_socket_path);
+	assert_int_equal(cfg.id_reserve, IVS_DEFAULT_ID_RESERVE);
 	ivs_config_clear(&cfg);
 }
 
@@ -51,7 +53,8 @@ static void test_every_option(void **state)
 	char **argv = ARGV("-S", "/run/x.sock", "-M", "shm_region_0", "-l", "2M", "-n", "64", "-F",
 			   "-p", "/run/x.pid", "-v", "--max-peers", "3", "--group", "0",
 			   "--allow-uid", "0,1000", "--allow-uid", "root", "--allow-gid", "5",
-			   "--exit-when-idle", "--stall-timeout", "9");
+			   "--exit-when-idle", "--stall-timeout", "9", "--id-socket", "/run/x.id",
+			   "--id-reserve", "30");
 	assert_int_equal(parse(argv, &cfg, &err), IVS_PARSE_OK);
 	assert_string_equal(cfg.socket_path, "/run/x.sock");
 	assert_string_equal(cfg.shm_name, "shm_region_0");
@@ -70,6 +73,8 @@ static void test_every_option(void **state)
 	assert_int_equal(cfg.allow_gids[0], 5);
 	assert_true(cfg.exit_when_idle);
 	assert_int_equal(cfg.stall_timeout, 9);
+	assert_string_equal(cfg.id_socket_path, "/run/x.id");
+	assert_int_equal(cfg.id_reserve, 30);
 	ivs_config_clear(&cfg);
 
 	argv = ARGV("-m", "/dev/hugepages", "-l", "1G");
@@ -133,6 +138,9 @@ static void test_refusals_name_the_option(void **state)
 		{ ARGV("--allow-gid", "1,,2"), "--allow-gid: ''" },
 		{ ARGV("--stall-timeout", "0"), "--stall-timeout" },
 		{ ARGV("-S", ""), "-S" },
+		{ ARGV("-S", "/a", "--id-socket", "/a"), "--id-socket: '/a' must be a path other than -S" },
+		{ ARGV("--id-reserve", "0"), "--id-reserve: '0'" },
+		{ ARGV("--id-reserve", "86401"), "--id-reserve" },
 		{ ARGV("--bogus"), "bogus" },
 		{ ARGV("extra"), "unexpected argument 'extra'" },
 	};

@@ -81,8 +81,8 @@ int main(int argc, char **argv)
 {
 	struct ivs_config cfg;
 	struct ivshmem_region region = { 0 };
-	char *err = NULL, *socket_path = NULL, *pidfile = NULL;
-	int listen_fd = -1, ready_fd = -1, status = 1;
+	char *err = NULL, *socket_path = NULL, *pidfile = NULL, *id_path = NULL;
+	int listen_fd = -1, id_fd = -1, ready_fd = -1, status = 1;
 	bool pidfile_written = false;
 	struct ivs_server *server = NULL;
 	GMainLoop *loop = NULL;
@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	socket_path = absolute(cfg.socket_path);
 	pidfile = absolute(cfg.pidfile);
+	id_path = absolute(cfg.id_socket_path);
 
 	if (open_region(&cfg, &region) < 0)
 		goto out;
@@ -110,6 +111,13 @@ int main(int argc, char **argv)
 	if (listen_fd < 0) {
 		pr_err(PREFIX, "%s", err);
 		goto out;
+	}
+	if (id_path) {
+		id_fd = ivs_listen(id_path, cfg.has_group, cfg.group, &err);
+		if (id_fd < 0) {
+			pr_err(PREFIX, "--id-socket: %s", err);
+			goto out_socket;
+		}
 	}
 	if (!cfg.foreground && ivs_daemonize(&ready_fd, &err) < 0) {
 		pr_err(PREFIX, "%s", err);
@@ -130,6 +138,8 @@ int main(int argc, char **argv)
 		.stall_timeout_ms = cfg.stall_timeout * 1000,
 		.allow_uids = cfg.allow_uids, .n_allow_uids = cfg.n_allow_uids,
 		.allow_gids = cfg.allow_gids, .n_allow_gids = cfg.n_allow_gids,
+		.id_socket = id_fd >= 0, .id_listen_fd = id_fd,
+		.id_reserve_ms = cfg.id_reserve * 1000,
 		.on_idle = cfg.exit_when_idle ? on_idle : NULL,
 		.opaque = loop,
 	};
@@ -139,8 +149,9 @@ int main(int argc, char **argv)
 	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
 	guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
 
-	pr_info(PREFIX, "listening on %s: %u vector%s per peer, at most %u peers", socket_path,
-		cfg.vectors, cfg.vectors == 1 ? "" : "s", cfg.max_peers);
+	pr_info(PREFIX, "listening on %s%s%s: %u vector%s per peer, at most %u peers", socket_path,
+		id_path ? " and identity socket " : "", id_path ? id_path : "", cfg.vectors,
+		cfg.vectors == 1 ? "" : "s", cfg.max_peers);
 	if (ready_fd >= 0)
 		ivs_daemon_ready(ready_fd);
 	ready_fd = -1;
@@ -151,6 +162,10 @@ int main(int argc, char **argv)
 	g_source_remove(sigint);
 	ivs_server_free(server);
 out_socket:
+	if (id_fd >= 0) {
+		close(id_fd);
+		unlink(id_path);
+	}
 	close(listen_fd);
 	unlink(socket_path);
 out:
@@ -163,6 +178,7 @@ out:
 	g_free(err);
 	g_free(socket_path);
 	g_free(pidfile);
+	g_free(id_path);
 	ivs_config_clear(&cfg);
 	return status;
 }

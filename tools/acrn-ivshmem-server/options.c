@@ -94,6 +94,7 @@ void ivs_config_clear(struct ivs_config *cfg)
 	g_free(cfg->shm_name);
 	g_free(cfg->hugetlbfs_dir);
 	g_free(cfg->pidfile);
+	g_free(cfg->id_socket_path);
 	g_free(cfg->allow_uids);
 	g_free(cfg->allow_gids);
 	memset(cfg, 0, sizeof(*cfg));
@@ -101,6 +102,7 @@ void ivs_config_clear(struct ivs_config *cfg)
 
 struct raw_opts {
 	gchar *socket, *shm, *huge, *size, *vectors, *pidfile, *max_peers, *group, *stall;
+	gchar *id_socket, *id_reserve;
 	gchar **uids, **gids;
 	gboolean memfd, hugetlb, foreground, verbose, idle, help;
 };
@@ -116,6 +118,8 @@ static void raw_free(struct raw_opts *r)
 	g_free(r->max_peers);
 	g_free(r->group);
 	g_free(r->stall);
+	g_free(r->id_socket);
+	g_free(r->id_reserve);
 	g_strfreev(r->uids);
 	g_strfreev(r->gids);
 }
@@ -197,6 +201,23 @@ static bool apply(struct raw_opts *r, struct ivs_config *cfg, char **err)
 		}
 		cfg->stall_timeout = (unsigned)v;
 	}
+	if (r->id_socket) {
+		if (!*r->id_socket || g_strcmp0(r->id_socket, cfg->socket_path) == 0) {
+			*err = g_strdup_printf("--id-socket: '%s' must be a path other than -S",
+					       r->id_socket);
+			return false;
+		}
+		cfg->id_socket_path = g_strdup(r->id_socket);
+	}
+	cfg->id_reserve = IVS_DEFAULT_ID_RESERVE;
+	if (r->id_reserve) {
+		if (!parse_uint(r->id_reserve, 86400, &v) || v < 1) {
+			*err = g_strdup_printf("--id-reserve: '%s' is not a number of seconds "
+					       "from 1 to 86400", r->id_reserve);
+			return false;
+		}
+		cfg->id_reserve = (unsigned)v;
+	}
 	if (r->group) {
 		struct group *g = getgrnam(r->group);
 		if (g) {
@@ -261,6 +282,11 @@ enum ivs_parse_result ivs_parse_options(int argc, char **argv, struct ivs_config
 		{ "stall-timeout", 0, 0, G_OPTION_ARG_STRING, &r.stall,
 		  "drop a peer that reads nothing for SECONDS while messages wait (default 5)",
 		  "SECONDS" },
+		{ "id-socket", 0, 0, G_OPTION_ARG_STRING, &r.id_socket,
+		  "also listen on PATH for clients that send an identity hello first and get "
+		  "their previous peer id back", "PATH" },
+		{ "id-reserve", 0, 0, G_OPTION_ARG_STRING, &r.id_reserve,
+		  "keep a departed identity's id for SECONDS (default 60)", "SECONDS" },
 		{ "help", 'h', 0, G_OPTION_ARG_NONE, &r.help, "show this help", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};

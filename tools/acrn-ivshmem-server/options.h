@@ -14,6 +14,7 @@
 #define IVS_DEFAULT_SIZE	  (4ull << 20)
 #define IVS_DEFAULT_MAX_PEERS	  64u
 #define IVS_DEFAULT_STALL_TIMEOUT 5u
+#define IVS_DEFAULT_ID_RESERVE	  60u
 
 struct ivs_config {
 	char *socket_path;		/* -S */
@@ -36,6 +37,8 @@ struct ivs_config {
 	unsigned n_allow_gids;
 	bool exit_when_idle;		/* --exit-when-idle */
 	unsigned stall_timeout;		/* --stall-timeout, seconds */
+	char *id_socket_path;		/* --id-socket (NULL: none) */
+	unsigned id_reserve;		/* --id-reserve, seconds */
 };
 
 enum ivs_parse_result { IVS_PARSE_OK, IVS_PARSE_EXIT, IVS_PARSE_ERROR };

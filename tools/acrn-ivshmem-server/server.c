@@ -16,7 +16,7 @@
 /* Messages a peer may have waiting beyond a full welcome before it counts as stalled. */
 #define QUEUE_SLACK 256
 
-static bool id_used(const struct ivs_server *s, uint16_t id)
+bool server_id_used(const struct ivs_server *s, uint16_t id)
 {
 	return s->used[id / 8] & (1u << (id % 8));
 }
@@ -29,13 +29,15 @@ static void id_set(struct ivs_server *s, uint16_t id, bool used)
 		s->used[id / 8] &= (uint8_t)~(1u << (id % 8));
 }
 
-/* QEMU's rule: an incrementing 16-bit counter that skips ids in use. */
-static bool id_alloc(struct ivs_server *s, uint16_t *id)
+/*
+ * QEMU's rule: an incrementing 16-bit counter that skips ids in use; ours also skips ids held
+ * for a departed identity.
+ */
+bool server_id_alloc(struct ivs_server *s, uint16_t *id)
 {
 	for (unsigned i = 0; i <= IVSHMEM_MAX_PEER_ID; i++) {
 		uint16_t cand = s->next_id++;
-		if (!id_used(s, cand)) {
-			id_set(s, cand, true);
+		if (!server_id_used(s, cand) && !ident_id_reserved(s, cand)) {
 			*id = cand;
 			return true;
 		}
@@ -64,6 +66,7 @@ void server_process_drops(struct ivs_server *s)
 
 	while ((p = g_queue_pop_head(&s->drops))) {
 		g_queue_remove(&s->peers, p);
+		ident_peer_left(s, p);
 		if (p->announced) {
 			/* One message without fd per departure, as QEMU's server sends. */
 			struct ivshmem_msg left = ivshmem_encode_left(p->id);
@@ -148,55 +151,72 @@ static void welcome(struct ivs_server *s, struct ivs_peer *p)
 		peer_send(p, p->id, p->fds[v]);
 }
 
-static void handle_new(struct ivs_server *s, int fd)
+bool server_admit(struct ivs_server *s, int fd, struct ucred *cred)
 {
-	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	socklen_t len = sizeof(cred);
-	uint16_t id;
+	socklen_t len = sizeof(*cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		refuse(s, fd, &s->stats.refused_creds, "no peer credentials", &cred);
-		return;
+	*cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0) {
+		refuse(s, fd, &s->stats.refused_creds, "no peer credentials", cred);
+		return false;
 	}
-	if (!creds_allowed(s, &cred)) {
-		refuse(s, fd, &s->stats.refused_creds, "not in --allow-uid / --allow-gid", &cred);
-		return;
+	if (!creds_allowed(s, cred)) {
+		refuse(s, fd, &s->stats.refused_creds, "not in --allow-uid / --allow-gid", cred);
+		return false;
 	}
-	if (g_queue_get_length(&s->peers) >= s->p.max_peers) {
-		refuse(s, fd, &s->stats.refused_full, "--max-peers reached", &cred);
-		return;
+	/* Connections still saying hello count: they are on their way to becoming peers. */
+	if (s->peers.length + ident_pending_count(s) >= s->p.max_peers) {
+		refuse(s, fd, &s->stats.refused_full, "--max-peers reached", cred);
+		return false;
 	}
-	if (!id_alloc(s, &id)) {
-		refuse(s, fd, &s->stats.refused_full, "every peer id is in use", &cred);
-		return;
-	}
+	return true;
+}
 
+struct ivs_peer *server_start_peer(struct ivs_server *s, int fd, const struct ucred *cred,
+				   uint16_t id)
+{
 	struct ivs_peer *p = g_new0(struct ivs_peer, 1);
 	p->srv = s;
 	p->id = id;
 	p->sock = fd;
-	p->pid = cred.pid;
-	p->uid = cred.uid;
+	p->pid = cred->pid;
+	p->uid = cred->uid;
 	g_queue_init(&p->outq);
+	id_set(s, id, true);
 	for (; p->nfds < s->p.vectors; p->nfds++) {
 		p->fds[p->nfds] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (p->fds[p->nfds] < 0) {
 			pr_err(LOG_PREFIX, "refused a connection from pid %d: eventfd: %s",
-			       (int)cred.pid, strerror(errno));
+			       (int)cred->pid, strerror(errno));
 			peer_destroy(p);
-			return;
+			return NULL;
 		}
 	}
 
 	welcome(s, p);
 	if (p->dropping)
-		return;		/* on s->drops, never announced: server_process_drops frees it */
+		return NULL;	/* on s->drops, never announced: server_process_drops frees it */
 	g_queue_push_tail(&s->peers, p);
 	s->had_peer = true;
 	s->stats.joined++;
 	p->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, peer_input, p);
-	pr_info(LOG_PREFIX, "peer %u joined (pid %d, uid %u), %u peers", id, (int)cred.pid,
-		(unsigned)cred.uid, g_queue_get_length(&s->peers));
+	pr_info(LOG_PREFIX, "peer %u joined (pid %d, uid %u), %u peers", id, (int)cred->pid,
+		(unsigned)cred->uid, s->peers.length);
+	return p;
+}
+
+static void handle_new(struct ivs_server *s, int fd)
+{
+	struct ucred cred;
+	uint16_t id;
+
+	if (!server_admit(s, fd, &cred))
+		return;
+	if (!server_id_alloc(s, &id)) {
+		refuse(s, fd, &s->stats.refused_full, "every peer id is in use", &cred);
+		return;
+	}
+	server_start_peer(s, fd, &cred, id);
 }
 
 static gboolean listen_input(gint fd, GIOCondition cond, gpointer data);
@@ -238,6 +258,7 @@ static gboolean listen_input(gint fd, GIOCondition cond, gpointer data)
 static gboolean tick(gpointer data)
 {
 	struct ivs_server *s = data;
+	ident_expire(s);
 	peer_check_stalls(s);
 	server_process_drops(s);
 	return G_SOURCE_CONTINUE;
@@ -262,6 +283,7 @@ struct ivs_server *ivs_server_new(const struct ivs_server_params *params, int li
 	unsigned peers = s->p.max_peers < IVSHMEM_MAX_PEER_ID ? s->p.max_peers : IVSHMEM_MAX_PEER_ID;
 	s->queue_cap = (unsigned)ivshmem_welcome_len(peers, s->p.vectors) + QUEUE_SLACK;
 	s->listen_watch = g_unix_fd_add(listen_fd, G_IO_IN, listen_input, s);
+	ident_init(s);
 	/* Stalls are checked at a tenth of the timeout, at least once a second. */
 	s->tick = g_timeout_add(MIN(1000u, MAX(10u, s->p.stall_timeout_ms / 10)), tick, s);
 	return s;
@@ -272,9 +294,12 @@ void ivs_server_free(struct ivs_server *s)
 	if (!s)
 		return;
 	struct ivs_peer *p;
-	while ((p = g_queue_pop_head(&s->peers)))
+	while ((p = g_queue_pop_head(&s->peers))) {
+		ident_peer_left(s, p);
 		peer_destroy(p);
+	}
 	g_queue_clear(&s->drops);
+	ident_fini(s);
 	if (s->listen_watch)
 		g_source_remove(s->listen_watch);
 	if (s->listen_pause)
@@ -294,6 +319,11 @@ unsigned ivs_server_queued_messages(const struct ivs_server *s)
 	for (const GList *l = s->peers.head; l; l = l->next)
 		n += ((const struct ivs_peer *)l->data)->outq.length;
 	return n;
+}
+
+void ivs_server_set_next_id(struct ivs_server *s, uint16_t id)
+{
+	s->next_id = id;
 }
 
 const struct ivs_server_stats *ivs_server_get_stats(const struct ivs_server *s)

@@ -7,6 +7,7 @@
 #define IVS_SERVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct ivs_server_params {
@@ -17,6 +18,11 @@ struct ivs_server_params {
 	unsigned n_allow_uids;
 	const gid_t *allow_gids;
 	unsigned n_allow_gids;
+	/* Identity socket (docs/ivshmem-server.md): a second listening socket where clients say who
+	 * they are first, so a returning identity gets its previous id back. */
+	bool id_socket;
+	int id_listen_fd;
+	unsigned id_reserve_ms;		/* how long a departed identity's id stays reserved; 0 = 60 s */
 	/* Called (from the loop) when the last peer has left, if at least one ever joined. */
 	void (*on_idle)(void *opaque);
 	void *opaque;
@@ -29,13 +35,16 @@ struct ivs_server_stats {
 	unsigned dropped_error;		/* a send failed outright (peer gone mid-send) */
 	unsigned refused_full;		/* --max-peers reached */
 	unsigned refused_creds;		/* not in the allow-lists */
+	unsigned refused_hello;		/* identity socket: bad, late or duplicate hello */
+	unsigned reclaimed;		/* identity socket: a returning identity got its id back */
 };
 
 struct ivs_server;
 
 /*
- * listen_fd: a listening, non-blocking AF_UNIX stream socket. shm_fd: the region handed to every
- * client. Both stay owned by the caller and must outlive the server. NULL on failure (logged).
+ * listen_fd (and params->id_listen_fd): listening, non-blocking AF_UNIX stream sockets. shm_fd: the
+ * region handed to every client. All stay owned by the caller and must outlive the server. NULL on
+ * failure (logged).
  */
 struct ivs_server *ivs_server_new(const struct ivs_server_params *params, int listen_fd,
 				  int shm_fd);
@@ -46,5 +55,7 @@ unsigned ivs_server_peer_count(const struct ivs_server *s);
 /* Messages waiting in all peers' queues (their sockets were full). */
 unsigned ivs_server_queued_messages(const struct ivs_server *s);
 const struct ivs_server_stats *ivs_server_get_stats(const struct ivs_server *s);
+/* Test seam: where the id counter continues (QEMU's counter only wraps after 65536 joins). */
+void ivs_server_set_next_id(struct ivs_server *s, uint16_t id);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "ivshmem_proto.h"
 #include "log.h"
@@ -11,8 +12,19 @@
 
 #define LOG_PREFIX "ivshmem-server"
 
+/* What the server remembers of a client that introduced itself on the identity socket. */
+struct ivs_identity {
+	char name[IVSHMEM_IDENTITY_MAX + 1];
+	uint16_t id;			/* its last peer id */
+	uid_t uid;			/* only this user may claim the id back */
+	struct ivs_peer *peer;		/* connected as this peer, or NULL */
+	gint64 left_us;			/* when it last left (monotonic) */
+	bool reserved;			/* in srv->reserved: its id is held for it */
+};
+
 struct ivs_peer {
 	struct ivs_server *srv;
+	struct ivs_identity *ident;	/* NULL for protocol-0 clients */
 	uint16_t id;
 	int sock;
 	pid_t pid;
@@ -32,6 +44,10 @@ struct ivs_server {
 	guint listen_watch, tick, listen_pause;
 	GQueue peers;			/* struct ivs_peer *, in joining order (as QEMU's list) */
 	GQueue drops;			/* peers to remove once the current event is handled */
+	guint id_listen_watch;
+	GHashTable *idents;		/* name -> struct ivs_identity * (owned) */
+	GHashTable *reserved;		/* id -> struct ivs_identity * whose id is held */
+	GQueue pending;			/* identity-socket connections waiting for their hello */
 	uint16_t next_id;
 	uint8_t used[(IVSHMEM_MAX_PEER_ID + 1) / 8];
 	bool had_peer;
@@ -57,5 +73,23 @@ void peer_check_stalls(struct ivs_server *s);
 
 /* Removes dropped peers, announcing each departure to the others (which may drop more). */
 void server_process_drops(struct ivs_server *s);
+
+/* server.c, for identity.c */
+/* Credentials and capacity checks for a new connection; closes fd and returns false if refused. */
+bool server_admit(struct ivs_server *s, int fd, struct ucred *cred);
+/* Next free id from the counter (skipping ids in use or reserved). */
+bool server_id_alloc(struct ivs_server *s, uint16_t *id);
+bool server_id_used(const struct ivs_server *s, uint16_t id);
+/* Makes fd peer id and sends the welcome; NULL if that failed (fd closed). */
+struct ivs_peer *server_start_peer(struct ivs_server *s, int fd, const struct ucred *cred,
+				   uint16_t id);
+
+/* identity.c */
+void ident_init(struct ivs_server *s);
+void ident_fini(struct ivs_server *s);
+bool ident_id_reserved(const struct ivs_server *s, uint16_t id);
+void ident_peer_left(struct ivs_server *s, struct ivs_peer *p);
+void ident_expire(struct ivs_server *s);
+unsigned ident_pending_count(const struct ivs_server *s);
 
 #endif
