@@ -129,6 +129,8 @@ static int hugetlbfs_dir(const struct ivshmem_region_opts *o, char *dir, size_t 
 		return ivshmem_fail(err, errno, "hugetlbfs directory %s: %s", dir, strerror(errno));
 	if (sfs.f_type != HUGETLBFS_MAGIC)
 		return ivshmem_fail(err, EINVAL, "%s is not on a hugetlbfs mount", dir);
+	if (sfs.f_bsize <= 0)
+		return ivshmem_fail(err, EINVAL, "%s reports no huge page size", dir);
 	*page_size = (uint64_t)sfs.f_bsize;
 	return 0;
 }
