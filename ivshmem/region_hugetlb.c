@@ -199,3 +199,8 @@ fail_created:
 	unlink(r->path);
 	return ret;
 }
+
+int ivshmem_hugetlbfs_default_dir(char *dir, size_t len, struct ivshmem_error *err)
+{
+	return hugetlbfs_find_mount(ivshmem_proc_mounts, dir, len, err);
+}

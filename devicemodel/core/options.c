@@ -315,7 +315,7 @@ static GOptionContext *make_context(struct parse_state *st)
 		"Start a VM with ACRN-compatible devices, among them ivshmem shared memory:\n"
 		"  -s 5,ivshmem,dm:/NAME,SIZE_MB[,REGION_ID][,key=value...]\n"
 		"  -s 5,ivshmem,hv:/NAME,SIZE_MB[,REGION_ID]   (ACRN hypervisor-land region)\n"
-		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, hugepages=on, large=on, vectors=<n>, "
+		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, hugepages=on, large=on, vectors=<n>, ioeventfd=on|off, irqfd=on|off, "
 		"server=<socket>");
 	return ctx;
 }

@@ -12,6 +12,8 @@
  *   vectors=N                 doorbell device: MSI-X with N (1..64, QEMU's limit) vectors,
  *                             peers through an ivshmem server
  *   server=PATH               the ivshmem server's socket (default: IVSHMEM_SERVER_DIR/NAME.sock)
+ *   ioeventfd=on|off          doorbell writes signal the peer in the kernel (default on; QEMU's name)
+ *   irqfd=on|off              received doorbells inject the MSI in the kernel (default on)
  */
 #ifndef DM_IVSHMEM_CONFIG_H
 #define DM_IVSHMEM_CONFIG_H
@@ -38,6 +40,8 @@ struct ivshmem_config {
 	bool memfd_hugetlb;
 	unsigned vectors;		/* 0: the plain device (no BAR1, no interrupts) */
 	char server[108];		/* socket path (sun_path size); set when vectors > 0 */
+	bool ioeventfd;			/* fast paths; off: the same behaviour through user space */
+	bool irqfd;
 };
 
 /*

@@ -11,6 +11,7 @@
 #define IVSHMEM_REGION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ivshmem_error.h"
@@ -81,5 +82,9 @@ int ivshmem_region_map(struct ivshmem_region *r, struct ivshmem_error *err)
 void ivshmem_region_close(struct ivshmem_region *r);
 
 const char *ivshmem_backend_name(enum ivshmem_backend backend);
+
+/* The first hugetlbfs mount point (what a region with no hugetlbfs_dir uses). -ENOENT if none. */
+int ivshmem_hugetlbfs_default_dir(char *dir, size_t len, struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -85,6 +85,12 @@ static void test_keys(void **state)
 	assert_int_equal(c.vectors, 64);
 	assert_string_equal(c.server, "/tmp/s.sock");
 
+	assert_true(c.ioeventfd);
+	assert_true(c.irqfd);
+	c = parse_ok("dm:/d,8,vectors=2,ioeventfd=off,irqfd=off");
+	assert_false(c.ioeventfd);
+	assert_false(c.irqfd);
+
 	c = parse_ok("dm:/m,2,mem=memfd,hugepages=on,vectors=1");
 	assert_int_equal(c.backend, IVSHMEM_BACKEND_MEMFD);
 	assert_true(c.memfd_hugetlb);
@@ -154,6 +160,9 @@ static const struct {
 	{ "hv:/r,2,vectors=2", "take no keys" },
 	{ "hv:/r,2,0,mem=shm", "take no keys" },
 	{ "hv:/r,1024", "size" },
+	{ "dm:/r,2,ioeventfd=off", "needs vectors" },
+	{ "dm:/r,2,vectors=1,irqfd=maybe", "expected on or off" },
+	{ "hv:/r,2,irqfd=on", "take no keys" },
 	{ "dm:/r,2,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15", "too many fields" },
 };
 

@@ -209,7 +209,7 @@ static const struct bad_case {
 	{ ARGS("-s", "5,lpc,x", "vm"), "lpc: takes no configuration" },
 	{ ARGS("-s", "0:0,hostbridge,y", "vm"), "hostbridge: takes no configuration" },
 	{ ARGS("-s", "5,ivshmem", "vm"), "ivshmem: missing configuration" },
-	{ ARGS("-s", "5,ivshmem,dm:/shm_region_0,3", "vm"), "ivshmem: size" },
+	{ ARGS("-s", "5,ivshmem,dm:/shm_region_0,3", "vm"), "ivshmem: region size" },
 	{ ARGS("-s", "5,ivshmem,dm:/../x,2", "vm"), "region name" },
 	{ ARGS("-s", "5,ivshmem,dm:/r,2,99999", "vm"), "region id" },
 	{ ARGS("-E", "a.elf", "-E", "b.elf", "vm"), "more than once" },

@@ -83,7 +83,7 @@ static bool parse_on_off(const char *value, bool *out)
 }
 
 struct keys_seen {
-	bool mem, hugetlbfs, hugepages, large, vectors, server;
+	bool mem, hugetlbfs, hugepages, large, vectors, server, ioeventfd, irqfd;
 };
 
 static int apply_key(struct ivshmem_config *cfg, struct keys_seen *seen, const char *key,
@@ -131,10 +131,15 @@ static int apply_key(struct ivshmem_config *cfg, struct keys_seen *seen, const c
 				    "server=%s: expected an absolute socket path of at most %zu bytes",
 				    value, sizeof(cfg->server) - 1);
 		strcpy(cfg->server, value);
+	} else if (strcmp(key, "ioeventfd") == 0 || strcmp(key, "irqfd") == 0) {
+		bool is_ioeventfd = key[1] == 'o';
+		dup = is_ioeventfd ? &seen->ioeventfd : &seen->irqfd;
+		if (!parse_on_off(value, is_ioeventfd ? &cfg->ioeventfd : &cfg->irqfd))
+			return fail(err, errlen, "%s=%s: expected on or off", key, value);
 	} else {
 		return fail(err, errlen,
-			    "unknown key '%s' (known: mem, hugetlbfs, hugepages, large, vectors, server)",
-			    key);
+			    "unknown key '%s' (known: mem, hugetlbfs, hugepages, large, vectors, server, "
+			    "ioeventfd, irqfd)", key);
 	}
 	if (*dup)
 		return fail(err, errlen, "key '%s' given more than once", key);
@@ -146,7 +151,8 @@ static int check_combinations(struct ivshmem_config *cfg, const struct keys_seen
 			      char *err, size_t errlen)
 {
 	if (cfg->land == IVSHMEM_HV_LAND && (seen->mem || seen->hugetlbfs || seen->hugepages ||
-					     seen->vectors || seen->server || seen->large))
+					     seen->vectors || seen->server || seen->large ||
+					     seen->ioeventfd || seen->irqfd))
 		return fail(err, errlen, "hv:/%s: hypervisor-land regions take no keys; their memory "
 			    "and interrupts are configured in the scenario", cfg->name);
 	if (seen->hugetlbfs && cfg->backend != IVSHMEM_BACKEND_HUGETLBFS)
@@ -154,6 +160,9 @@ static int check_combinations(struct ivshmem_config *cfg, const struct keys_seen
 	if (seen->hugepages && cfg->backend != IVSHMEM_BACKEND_MEMFD)
 		return fail(err, errlen, "hugepages= applies to mem=memfd only (mem=hugetlbfs is "
 			    "always huge-page backed)");
+	if ((seen->ioeventfd || seen->irqfd) && cfg->vectors == 0)
+		return fail(err, errlen, "%s= needs vectors=N: only doorbell devices have interrupts",
+			    seen->ioeventfd ? "ioeventfd" : "irqfd");
 	if (seen->server && cfg->vectors == 0)
 		return fail(err, errlen, "server=%s needs vectors=N: only doorbell devices talk to a "
 			    "server", cfg->server);
@@ -173,6 +182,8 @@ int ivshmem_parse_config(const char *text, struct ivshmem_config *cfg, char *err
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = IVSHMEM_BACKEND_SHM;
+	cfg->ioeventfd = true;
+	cfg->irqfd = true;
 	if (!text || !*text)
 		return fail(err, errlen, "missing configuration: expected dm:/NAME,SIZE_MB[,REGION_ID]"
 			    " or hv:/NAME,SIZE_MB[,REGION_ID]");

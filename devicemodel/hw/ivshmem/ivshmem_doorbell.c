@@ -399,7 +399,11 @@ static int db_connect(struct ivshmem_doorbell *db, struct ivshmem_client **out, 
 		      char *err, size_t errlen)
 {
 	const struct ivshmem_config *cfg = &db->iv->cfg;
-	int sock = ivshmem_server_connect(cfg, ivshmem_server_is_default(cfg), err, errlen);
+	/* The VM's UUID (stable: derived from its name unless -U gives one) is its identity. */
+	char identity[37];
+	uuid_unparse_lower(db->iv->dev->vm->cfg->uuid, identity);
+	int sock = ivshmem_server_connect(cfg, ivshmem_server_is_default(cfg), identity, err,
+					  errlen);
 	if (sock < 0)
 		return sock;
 	struct ivshmem_client *client = handshake(db, sock, err, errlen);
@@ -486,8 +490,8 @@ int ivshmem_doorbell_init(struct ivshmem *iv)
 	db->peer_id = -1;
 	db->nvectors = iv->cfg.vectors;
 	db->ioevents = g_array_new(FALSE, FALSE, sizeof(struct ioevent));
-	db->ioeventfd_ok = true;
-	db->irqfd_ok = true;
+	db->ioeventfd_ok = iv->cfg.ioeventfd;
+	db->irqfd_ok = iv->cfg.irqfd;
 	for (unsigned k = 0; k < IVSHMEM_MAX_VECTORS; k++)
 		db->vec[k].irqfd = -1;
 	iv->doorbell = db;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ivshmem_server_link.h"
+#include "ivshmem_proto.h"
 #include "log.h"
 
 #define SERVER_PROGRAM		"acrn-ivshmem-server"
@@ -52,6 +53,34 @@ static int connect_once(const char *path)
 	return sock;
 }
 
+/* Connects to PATH.id and introduces this VM; -ENOENT when the server has no identity socket. */
+static int connect_with_identity(const char *server, const char *identity)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s.id", server);
+	if (!identity || stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOENT;
+	int sock = connect_once(path);
+	if (sock < 0)
+		return sock;
+	struct ivshmem_error err = { { 0 } };
+	int ret = ivshmem_proto_send_hello(sock, identity, &err);
+	if (ret < 0) {
+		pr_warn("ivshmem", "identity hello to %s failed: %s", path, err.msg);
+		close(sock);
+		return ret;
+	}
+	return sock;
+}
+
+/* The identity socket when there is one, else the protocol-0 socket. */
+static int connect_server(const char *server, const char *identity)
+{
+	int sock = connect_with_identity(server, identity);
+	return sock >= 0 ? sock : connect_once(server);
+}
+
 /* The server binary next to acrn-dm (a build tree or an install), else the one on PATH. */
 static void find_server_program(char *out, size_t len)
 {
@@ -66,48 +95,50 @@ static void find_server_program(char *out, size_t len)
 	snprintf(out, len, "%s", SERVER_PROGRAM);
 }
 
-static const char *backend_flag(const struct ivshmem_config *cfg)
-{
-	switch (cfg->backend) {
-	case IVSHMEM_BACKEND_HUGETLBFS: return "--hugetlbfs";
-	case IVSHMEM_BACKEND_MEMFD: return cfg->memfd_hugetlb ? "--memfd-hugetlb" : "--memfd";
-	case IVSHMEM_BACKEND_SHM:
-	case IVSHMEM_BACKEND_ADOPTED:
-		break;
-	}
-	return NULL;
-}
-
 /*
  * Starts the server detached from this process (double fork: it is reparented to init and never
  * becomes our zombie), with no inherited descriptors but a log file.
  */
-static int spawn_server(const struct ivshmem_config *cfg, const char *logpath)
+static int spawn_server(const struct ivshmem_config *cfg, const char *hugetlbfs_dir,
+			const char *logpath)
 {
 	char program[PATH_MAX + 32], size[32], vectors[16];
 	find_server_program(program, sizeof(program));
 	snprintf(size, sizeof(size), "%lluM", (unsigned long long)(cfg->size >> 20));
 	snprintf(vectors, sizeof(vectors), "%u", cfg->vectors);
 
-	const char *argv[16];
+	char id_socket[sizeof(cfg->server) + 3];
+	snprintf(id_socket, sizeof(id_socket), "%s.id", cfg->server);
+
+	const char *argv[20];
 	int argc = 0;
 	argv[argc++] = program;
 	argv[argc++] = "-F";
 	argv[argc++] = "--exit-when-idle";
 	argv[argc++] = "-S";
 	argv[argc++] = cfg->server;
-	argv[argc++] = "-M";
-	argv[argc++] = cfg->name;
+	argv[argc++] = "--id-socket";
+	argv[argc++] = id_socket;
 	argv[argc++] = "-l";
 	argv[argc++] = size;
 	argv[argc++] = "-n";
 	argv[argc++] = vectors;
-	const char *flag = backend_flag(cfg);
-	if (flag)
-		argv[argc++] = flag;
-	if (cfg->backend == IVSHMEM_BACKEND_HUGETLBFS && cfg->hugetlbfs_dir[0]) {
+	switch (cfg->backend) {
+	case IVSHMEM_BACKEND_MEMFD:
+		argv[argc++] = "--memfd";
+		if (cfg->memfd_hugetlb)
+			argv[argc++] = "--hugetlb";
+		break;
+	case IVSHMEM_BACKEND_HUGETLBFS:
 		argv[argc++] = "-m";
-		argv[argc++] = cfg->hugetlbfs_dir;
+		argv[argc++] = hugetlbfs_dir;
+		/* the file in the mount is named like the shm object */
+		__attribute__((fallthrough));
+	case IVSHMEM_BACKEND_SHM:
+	case IVSHMEM_BACKEND_ADOPTED:
+		argv[argc++] = "-M";
+		argv[argc++] = cfg->name;
+		break;
 	}
 	argv[argc] = NULL;
 
@@ -145,7 +176,8 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int start_and_connect(const struct ivshmem_config *cfg, char *err, size_t errlen)
+static int start_and_connect(const struct ivshmem_config *cfg, const char *identity, char *err,
+			     size_t errlen)
 {
 	if (mkdir(IVSHMEM_SERVER_DIR, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s for the server socket: %s", IVSHMEM_SERVER_DIR,
@@ -164,11 +196,24 @@ static int start_and_connect(const struct ivshmem_config *cfg, char *err, size_t
 		return -e;
 	}
 
+	char hugetlbfs_dir[sizeof(cfg->hugetlbfs_dir)];
+	snprintf(hugetlbfs_dir, sizeof(hugetlbfs_dir), "%s", cfg->hugetlbfs_dir);
+	if (cfg->backend == IVSHMEM_BACKEND_HUGETLBFS && !hugetlbfs_dir[0]) {
+		struct ivshmem_error herr = { { 0 } };
+		int ret = ivshmem_hugetlbfs_default_dir(hugetlbfs_dir, sizeof(hugetlbfs_dir), &herr);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s", herr.msg);
+			flock(lock, LOCK_UN);
+			close(lock);
+			return ret;
+		}
+	}
+
 	/* Somebody may have started it while we waited for the lock. */
-	int sock = connect_once(cfg->server);
+	int sock = connect_server(cfg->server, identity);
 	if (sock < 0) {
 		unlink(cfg->server); /* a stale socket from a server that died */
-		int ret = spawn_server(cfg, logpath);
+		int ret = spawn_server(cfg, hugetlbfs_dir, logpath);
 		if (ret < 0) {
 			snprintf(err, errlen, "cannot start %s: %s", SERVER_PROGRAM, strerror(-ret));
 			sock = ret;
@@ -176,7 +221,7 @@ static int start_and_connect(const struct ivshmem_config *cfg, char *err, size_t
 			long deadline = now_ms() + SERVER_START_TIMEOUT_MS;
 			do {
 				usleep(10000);
-				sock = connect_once(cfg->server);
+				sock = connect_server(cfg->server, identity);
 			} while (sock < 0 && now_ms() < deadline);
 			if (sock < 0)
 				snprintf(err, errlen, "started %s, but nothing listens at %s after %d ms "
@@ -189,10 +234,10 @@ static int start_and_connect(const struct ivshmem_config *cfg, char *err, size_t
 	return sock;
 }
 
-int ivshmem_server_connect(const struct ivshmem_config *cfg, bool may_start, char *err,
-			   size_t errlen)
+int ivshmem_server_connect(const struct ivshmem_config *cfg, bool may_start,
+			   const char *identity, char *err, size_t errlen)
 {
-	int sock = connect_once(cfg->server);
+	int sock = connect_server(cfg->server, identity);
 	if (sock >= 0)
 		return sock;
 	if (!may_start || (sock != -ENOENT && sock != -ECONNREFUSED)) {
@@ -202,5 +247,5 @@ int ivshmem_server_connect(const struct ivshmem_config *cfg, bool may_start, cha
 					  "to let acrn-dm start one)");
 		return sock;
 	}
-	return start_and_connect(cfg, err, errlen);
+	return start_and_connect(cfg, identity, err, errlen);
 }
