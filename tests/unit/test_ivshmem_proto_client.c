@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ivshmem_proto.h"
+#include "test_fd_util.h"
 
 #define MAX_EVENTS 64
 
@@ -39,16 +40,6 @@ static void record(void *opaque, const struct ivshmem_client_event *ev)
 		r->ev[r->n++] = *ev;
 }
 
-static unsigned count_fds(void)
-{
-	unsigned n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static int efd(void)
 {

@@ -16,19 +16,10 @@
 #include <cmocka.h>
 
 #include "ivshmem_proto.h"
+#include "test_fd_util.h"
 
 static int sv[2];		/* [0] "server" end, [1] "client" end */
 
-static unsigned count_fds(void)
-{
-	unsigned n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static int setup(void **state)
 {

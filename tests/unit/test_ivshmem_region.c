@@ -18,21 +18,12 @@
 
 #include "ivshmem_region.h"
 #include "../../ivshmem/region_internal.h"
+#include "test_fd_util.h"
 
 #define MiB (1ull << 20)
 
 static char shm_name[64];	/* unique per test, removed by teardown */
 
-static unsigned count_fds(void)
-{
-	unsigned n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static int setup(void **state)
 {

@@ -15,19 +15,10 @@
 #include "log.h"
 #include "test_server_fixture.h"
 #include "../../tools/acrn-ivshmem-server/listen.h"
+#include "test_fd_util.h"
 
 struct fixture *F;
 
-unsigned count_fds(void)
-{
-	unsigned n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static void on_idle(void *opaque)
 {

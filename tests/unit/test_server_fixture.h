@@ -17,6 +17,8 @@
 #include "ivshmem_proto.h"
 #include "../../tools/acrn-ivshmem-server/server.h"
 
+#include "test_fd_util.h"
+
 struct fixture {
 	char dir[64];
 	char path[128];
@@ -42,8 +44,6 @@ extern const struct ivs_server_params default_params;
 int server_setup(void **state);
 int server_teardown(void **state);
 void start_server(struct ivs_server_params params);
-
-unsigned count_fds(void);
 void pump(void);
 struct client *client_connect_to(const char *path, unsigned vectors);
 struct client *client_connect(unsigned vectors);
