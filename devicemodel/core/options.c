@@ -249,6 +249,15 @@ static gboolean on_bootargs(const gchar *name, const gchar *value, gpointer data
 	return TRUE;
 }
 
+/* ACRN's boot options for Linux and UEFI guests: recognised, so the error says what to use. */
+static gboolean on_unsupported_boot(const gchar *name, const gchar *value, gpointer data,
+				    GError **error)
+{
+	(void)data;
+	return fail(error, "%s %s: this device model boots ELF images (-E, Multiboot or ELF64); "
+		    "Linux (-k/-r) and UEFI (--ovmf) guests are not supported", name, value);
+}
+
 static gboolean on_vmm(const gchar *name, const gchar *value, gpointer data, GError **error)
 {
 	if (strcmp(value, "kvm") != 0 && strcmp(value, "hsm") != 0)
@@ -291,6 +300,12 @@ static GOptionContext *make_context(struct parse_state *st)
 		  "Load an ELF image (Multiboot images start in 32-bit protected mode)", "<elf>" },
 		{ "bootargs", 'B', 0, G_OPTION_ARG_CALLBACK, (void *)on_bootargs,
 		  "Command line handed to a Multiboot guest", "<args>" },
+		{ "kernel", 'k', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+		  (void *)on_unsupported_boot, NULL, NULL },
+		{ "ramdisk", 'r', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+		  (void *)on_unsupported_boot, NULL, NULL },
+		{ "ovmf", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, (void *)on_unsupported_boot,
+		  NULL, NULL },
 		{ "uuid", 'U', 0, G_OPTION_ARG_CALLBACK, (void *)on_uuid,
 		  "VM UUID (default: derived from the VM name, stable across restarts)", "<uuid>" },
 		{ "debugexit", 0, 0, G_OPTION_ARG_NONE, &st->debugexit,
