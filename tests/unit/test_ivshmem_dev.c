@@ -644,6 +644,29 @@ static void test_bar2_refused_places(void **state)
 	assert_int_equal(reg_read(vm, SLOT, REG_INTR_MASK, 4), 0);
 }
 
+/* A guest can move BAR2 onto RAM as often as it likes: the warning must not flood the log. */
+static void test_refused_moves_do_not_flood_the_log(void **state)
+{
+	struct vm *vm = *state;
+	assert_int_equal(add_iv(vm, SLOT, 0, "dm:/%s,2", region("flood")), 0);
+	start(vm);
+	const uint64_t home = test_dev(vm, SLOT, 0)->bars[2].addr;
+
+	static char log[64 * 1024];
+	log_capture_begin();
+	for (int i = 0; i < 200; i++) {
+		move_bar2(vm, SLOT, 128 * MiB);
+		move_bar2(vm, SLOT, home);
+	}
+	log_capture_end(log, sizeof(log));
+	unsigned lines = 0;
+	for (const char *p = log; (p = strstr(p, "BAR2 not mapped")); p++)
+		lines++;
+	assert_true(lines >= 1);
+	assert_true(lines <= 10);
+	assert_non_null(live_at(home));
+}
+
 /* ---- the memory itself, and teardown ---- */
 
 static void test_memory_is_the_region_file(void **state)
@@ -974,6 +997,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar2_map_unmap_remap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar2_refused_places, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_moves_do_not_flood_the_log, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_memory_is_the_region_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_after_decode_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_region_of_another_size, setup, teardown),

@@ -118,6 +118,13 @@ static int ivshmem_bar_write(struct pci_dev *dev, int idx, uint64_t off, unsigne
 
 /* ---- BAR2: the shared memory follows the guest ---- */
 
+/*
+ * A guest may move BAR2 onto RAM or another BAR as often as it likes: say so, but not at the
+ * guest's pace. bar_map runs under the PCI bus lock (or before the bus starts), which serialises
+ * this limiter across devices.
+ */
+static struct log_ratelimit bar2_refused_log;
+
 static int ivshmem_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
 {
 	struct ivshmem *iv = dev->priv;
@@ -131,12 +138,12 @@ static int ivshmem_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
 	if (idx != IVSHMEM_BAR_SHM)
 		return 0;
 	int ret = vm_map_ram(dev->vm, gpa, iv->region.size, iv->region.addr);
-	if (ret < 0)
+	if (ret >= 0)
+		pr_dbg("ivshmem", "%s: BAR2 mapped at 0x%llx", dev->name, (unsigned long long)gpa);
+	else if (log_ratelimit_ok(&bar2_refused_log, 5))
 		pr_warn("ivshmem", "%s: BAR2 not mapped at 0x%llx (%s): %s", dev->name,
 			(unsigned long long)gpa, strerror(-ret),
 			ret == -EEXIST ? "guest RAM or another BAR is there" : "refused");
-	else
-		pr_dbg("ivshmem", "%s: BAR2 mapped at 0x%llx", dev->name, (unsigned long long)gpa);
 	return ret;
 }
 
