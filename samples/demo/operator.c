@@ -1,0 +1,99 @@
+/*
+ * demo_operator: the operator VM of the seed's scenario (a Windows HMI in real life). It formats
+ * the shared region as an ivmsg channel, sends the operator's commands one at a time to the
+ * real-time VM, prints each answer with its round-trip time, and powers off after "stop".
+ *
+ * Command line: region_id=N picks the ivshmem device (default DEMO_REGION_ID).
+ * Exit status: 0 when every command was answered, 1 otherwise.
+ */
+#include "guest.h"
+#include "guest_ivshmem.h"
+#include "ivmsg.h"
+#include "plant.h"
+
+#define ATTACH_TIMEOUT_US	(20ull * 1000 * 1000)
+#define REPLY_TIMEOUT_US	(5ull * 1000 * 1000)
+
+/* What the operator types: a session on the plant, with two mistakes in it. */
+static const char *const commands[] = {
+	"status",
+	"set-speed 1200",
+	"start-line 3",
+	"start-line 1",
+	"read-temp",
+	"open-valve 7",
+	"set-speed 9000",
+	"stop-line 3",
+	"read-temp",
+	"stop",
+};
+
+static struct ivmsg_chan chan;
+
+__attribute__((noreturn)) static void fail(const char *what, int err)
+{
+	printf("operator: %s: %s\n", what, ivmsg_strerror(err));
+	guest_exit(1);
+}
+
+/* Sends one command and waits for its answer; the round trip in microseconds. */
+static uint64_t transact(const char *cmd, uint32_t *seq, struct ivmsg_msg *answer)
+{
+	uint64_t t0 = time_us();
+	int ret;
+
+	while ((ret = ivmsg_send_str(&chan, DEMO_MSG_CMD, 0, cmd, seq)) == IVMSG_EFULL) {
+		if (time_us() - t0 > REPLY_TIMEOUT_US)
+			fail("command ring stays full", ret);
+		cpu_relax();
+	}
+	if (ret)
+		fail("send", ret);
+	while ((ret = ivmsg_recv(&chan, answer)) == IVMSG_EEMPTY) {
+		if (time_us() - t0 > REPLY_TIMEOUT_US)
+			fail("no answer from the real-time VM within 5 s", ret);
+		cpu_relax();
+	}
+	if (ret)
+		fail("receive", ret);
+	if (answer->type != DEMO_MSG_RESP || answer->ref != *seq)
+		fail("answer does not match the command", IVMSG_ECORRUPT);
+	return time_us() - t0;
+}
+
+int guest_main(const struct mb_info *mbi, const char *cmdline)
+{
+	struct guest_ivshmem dev;
+	struct ivmsg_msg answer;
+	uint32_t seq;
+	int ret;
+
+	(void)mbi;
+	timer_init();
+	if (guest_ivshmem_open(&dev, guest_ivshmem_cmdline_region(cmdline, DEMO_REGION_ID)))
+		guest_exit(1);
+	printf("operator: ivshmem %s, region id 0x%x, %lu KiB shared at 0x%lx\n",
+	       pci_bdf_str(dev.bdf), dev.region_id, dev.size >> 10, dev.bar2);
+
+	ret = ivmsg_format(&chan, guest_ivshmem_mem(&dev, 0), dev.size, DEMO_SLOTS);
+	if (ret)
+		fail("format", ret);
+	printf("operator: channel ready (session %u, %u slots per ring), waiting for the "
+	       "real-time VM\n", chan.session, DEMO_SLOTS);
+	uint64_t t0 = time_us();
+	while (!ivmsg_peer_attached(&chan)) {
+		if (time_us() - t0 > ATTACH_TIMEOUT_US)
+			fail("the real-time VM did not attach within 20 s", IVMSG_ENOTREADY);
+		cpu_relax();
+	}
+	printf("operator: real-time VM attached after %lu ms\n", (time_us() - t0) / 1000);
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		uint64_t rtt = transact(commands[i], &seq, &answer);
+
+		printf("operator: #%u > %-16s < %.*s   (%lu us)\n", seq, commands[i],
+		       (int)answer.len, (const char *)answer.data, rtt);
+	}
+	printf("operator: %u commands answered, real-time VM stopped: done\n", seq + 1);
+	guest_exit(0);
+}

@@ -1,0 +1,104 @@
+/*
+ * demo_rt: the real-time VM of the seed's scenario. It attaches to the channel the operator
+ * formats, executes each command on a fake plant (samples/demo/plant.c), answers, and powers off
+ * after "stop". It answers before printing: the serial port costs a VM exit per character, and
+ * the operator is waiting.
+ *
+ * Command line: region_id=N picks the ivshmem device (default DEMO_REGION_ID).
+ * Exit status: 0 after "stop", 1 on a channel error or 30 s without a command.
+ */
+#include "guest.h"
+#include "guest_ivshmem.h"
+#include "ivmsg.h"
+#include "plant.h"
+
+#define ATTACH_TIMEOUT_US	(20ull * 1000 * 1000)
+#define IDLE_TIMEOUT_US		(30ull * 1000 * 1000)
+
+static struct ivmsg_chan chan;
+static struct plant plant;
+
+__attribute__((noreturn)) static void fail(const char *what, int err)
+{
+	printf("rt: %s: %s\n", what, ivmsg_strerror(err));
+	guest_exit(1);
+}
+
+/* Waits for the operator to format the region (it may boot later than we do). */
+static void attach(const struct guest_ivshmem *dev)
+{
+	uint64_t t0 = time_us();
+	int ret, last = 0;
+
+	while ((ret = ivmsg_attach(&chan, guest_ivshmem_mem(dev, 0), dev->size)) != 0) {
+		if (ret != last && ret != IVMSG_ENOTREADY)
+			printf("rt: not attached yet: %s\n", ivmsg_strerror(ret));
+		last = ret;
+		if (time_us() - t0 > ATTACH_TIMEOUT_US)
+			fail("no channel to attach to within 20 s", ret);
+		udelay(100);
+	}
+	printf("rt: attached to session %u, waiting for commands\n", chan.session);
+}
+
+static void answer(uint32_t seq, const char *text)
+{
+	uint64_t t0 = time_us();
+	int ret;
+
+	while ((ret = ivmsg_send_str(&chan, DEMO_MSG_RESP, seq, text, NULL)) == IVMSG_EFULL) {
+		if (time_us() - t0 > IDLE_TIMEOUT_US)
+			fail("response ring stays full", ret);
+		cpu_relax();
+	}
+	if (ret)
+		fail("send", ret);
+}
+
+int guest_main(const struct mb_info *mbi, const char *cmdline)
+{
+	struct guest_ivshmem dev;
+	struct ivmsg_msg cmd;
+	char text[IVMSG_PAYLOAD_MAX + 1];
+
+	(void)mbi;
+	timer_init();
+	plant_init(&plant);
+	if (guest_ivshmem_open(&dev, guest_ivshmem_cmdline_region(cmdline, DEMO_REGION_ID)))
+		guest_exit(1);
+	printf("rt: ivshmem %s, region id 0x%x, %lu KiB shared at 0x%lx\n", pci_bdf_str(dev.bdf),
+	       dev.region_id, dev.size >> 10, dev.bar2);
+	attach(&dev);
+
+	uint64_t idle_since = time_us();
+	for (;;) {
+		int ret = ivmsg_recv(&chan, &cmd);
+
+		if (ret == IVMSG_EEMPTY) {
+			if (time_us() - idle_since > IDLE_TIMEOUT_US)
+				fail("no command for 30 s", ret);
+			cpu_relax();
+			continue;
+		}
+		if (ret == IVMSG_ERESET) {
+			printf("rt: the operator formatted the channel again\n");
+			attach(&dev);
+			continue;
+		}
+		if (ret)
+			fail("receive", ret);
+		if (cmd.type != DEMO_MSG_CMD) {
+			answer(cmd.seq, "error: not a command");
+			continue;
+		}
+		bool stop = plant_exec(&plant, (const char *)cmd.data, cmd.len, text, sizeof(text));
+
+		answer(cmd.seq, text);
+		printf("rt: #%u %.*s -> %s\n", cmd.seq, (int)cmd.len, (const char *)cmd.data, text);
+		if (stop) {
+			printf("rt: stopped after %u commands\n", plant.commands);
+			guest_exit(0);
+		}
+		idle_since = time_us();
+	}
+}
