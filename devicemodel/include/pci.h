@@ -93,6 +93,13 @@ struct pci_dev_ops {
 	 */
 	int (*bar_map)(struct pci_dev *dev, int idx, uint64_t gpa);
 	void (*bar_unmap)(struct pci_dev *dev, int idx, uint64_t gpa);
+
+	/*
+	 * Optional, trapped (non-RAM) BARs: decode turned on at gpa, or off (gpa 0), after the trap
+	 * itself was registered or removed; a move gives off then on. For a device that binds
+	 * something else to the BAR's address (ivshmem's doorbell ioeventfds).
+	 */
+	void (*bar_decoded)(struct pci_dev *dev, int idx, uint64_t gpa);
 };
 
 /*

@@ -130,11 +130,6 @@ static int ivshmem_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
 	struct ivshmem *iv = dev->priv;
 	if (iv->cfg.land == IVSHMEM_HV_LAND)
 		return 0; /* the hypervisor maps it */
-	if (idx == IVSHMEM_BAR_REGS) {
-		if (iv->doorbell)
-			ivshmem_doorbell_regs_moved(iv, gpa);
-		return 0;
-	}
 	if (idx != IVSHMEM_BAR_SHM)
 		return 0;
 	int ret = vm_map_ram(dev->vm, gpa, iv->region.size, iv->region.addr);
@@ -152,16 +147,19 @@ static void ivshmem_bar_unmap(struct pci_dev *dev, int idx, uint64_t gpa)
 	struct ivshmem *iv = dev->priv;
 	if (iv->cfg.land == IVSHMEM_HV_LAND)
 		return;
-	if (idx == IVSHMEM_BAR_REGS) {
-		if (iv->doorbell)
-			ivshmem_doorbell_regs_moved(iv, 0);
-		return;
-	}
 	if (idx != IVSHMEM_BAR_SHM)
 		return;
 	if (vm_unmap_ram(dev->vm, gpa, iv->region.size, iv->region.addr) < 0)
 		pr_warn("ivshmem", "%s: unmapping BAR2 at 0x%llx failed", dev->name,
 			(unsigned long long)gpa);
+}
+
+/* BAR0 decoded at gpa (0: not decoded): the doorbell's ioeventfds follow it. */
+static void ivshmem_bar_decoded(struct pci_dev *dev, int idx, uint64_t gpa)
+{
+	struct ivshmem *iv = dev->priv;
+	if (iv && iv->doorbell && idx == IVSHMEM_BAR_REGS)
+		ivshmem_doorbell_regs_moved(iv, gpa);
 }
 
 /* ---- set-up ---- */
@@ -318,4 +316,5 @@ const struct pci_dev_ops pci_ivshmem_ops = {
 	.bar_write = ivshmem_bar_write,
 	.bar_map = ivshmem_bar_map,
 	.bar_unmap = ivshmem_bar_unmap,
+	.bar_decoded = ivshmem_bar_decoded,
 };

@@ -272,6 +272,8 @@ static int bar_decode(struct pci_dev *dev, int idx)
 		return ret;
 	bar->mapped = true;
 	bar->mapped_addr = bar->addr;
+	if (!bar->ram && dev->ops->bar_decoded)
+		dev->ops->bar_decoded(dev, idx, bar->addr);
 	return 0;
 }
 
@@ -289,6 +291,8 @@ static void bar_undecode(struct pci_dev *dev, int idx)
 		if (io_unregister(dev->vm->io, space, bar->mapped_addr) < 0)
 			pr_warn("pci", "%s: BAR%d was not registered at 0x%llx", dev->name, idx,
 				(unsigned long long)bar->mapped_addr);
+		if (dev->ops->bar_decoded)
+			dev->ops->bar_decoded(dev, idx, 0);
 	}
 	bar->mapped = false;
 }
