@@ -26,8 +26,9 @@
  * head - tail = messages queued (0..slots). A message carries its index as its sequence number.
  *
  * Memory ordering: the producer fills a slot, issues a full fence and then publishes head; the
- * consumer reads head (acquire), copies the slot out, then publishes tail (release). The full
- * fence also orders stores to a write-combining mapping (Linux's resource2_wc).
+ * consumer reads head (acquire), copies the slot out, then publishes tail (release). Map the
+ * region write-back (guests, the host) or uncached (Linux's sysfs resource2): on x86 an acquire
+ * load is a plain load, which a write-combining mapping would let pass earlier loads.
  */
 #ifndef SAMPLES_IVMSG_H
 #define SAMPLES_IVMSG_H
