@@ -10,6 +10,7 @@
 #include "guest_ivshmem.h"
 #include "ivmsg.h"
 #include "plant.h"
+#include "demo_wait.h"
 
 #define ATTACH_TIMEOUT_US	(20ull * 1000 * 1000)
 #define REPLY_TIMEOUT_US	(5ull * 1000 * 1000)
@@ -40,17 +41,18 @@ __attribute__((noreturn)) static void fail(const char *what, int err)
 static uint64_t transact(const char *cmd, uint32_t *seq, struct ivmsg_msg *answer)
 {
 	uint64_t t0 = time_us();
+	struct demo_wait w = { REPLY_TIMEOUT_US, t0, 0 };
 	int ret;
 
 	while ((ret = ivmsg_send_str(&chan, DEMO_MSG_CMD, 0, cmd, seq)) == IVMSG_EFULL) {
-		if (time_us() - t0 > REPLY_TIMEOUT_US)
+		if (demo_wait_expired(&w))
 			fail("command ring stays full", ret);
 		cpu_relax();
 	}
 	if (ret)
 		fail("send", ret);
 	while ((ret = ivmsg_recv(&chan, answer)) == IVMSG_EEMPTY) {
-		if (time_us() - t0 > REPLY_TIMEOUT_US)
+		if (demo_wait_expired(&w))
 			fail("no answer from the real-time VM within 5 s", ret);
 		cpu_relax();
 	}
@@ -81,8 +83,9 @@ int guest_main(const struct mb_info *mbi, const char *cmdline)
 	printf("operator: channel ready (session %u, %u slots per ring), waiting for the "
 	       "real-time VM\n", chan.session, DEMO_SLOTS);
 	uint64_t t0 = time_us();
+	struct demo_wait w = { ATTACH_TIMEOUT_US, t0, 0 };
 	while (!ivmsg_peer_attached(&chan)) {
-		if (time_us() - t0 > ATTACH_TIMEOUT_US)
+		if (demo_wait_expired(&w))
 			fail("the real-time VM did not attach within 20 s", IVMSG_ENOTREADY);
 		cpu_relax();
 	}

@@ -11,6 +11,7 @@
 #include "guest_ivshmem.h"
 #include "ivmsg.h"
 #include "plant.h"
+#include "demo_wait.h"
 
 #define ATTACH_TIMEOUT_US	(20ull * 1000 * 1000)
 #define IDLE_TIMEOUT_US		(30ull * 1000 * 1000)
@@ -43,11 +44,11 @@ static void attach(const struct guest_ivshmem *dev)
 
 static void answer(uint32_t seq, const char *text)
 {
-	uint64_t t0 = time_us();
+	struct demo_wait w = demo_wait_start(IDLE_TIMEOUT_US);
 	int ret;
 
 	while ((ret = ivmsg_send_str(&chan, DEMO_MSG_RESP, seq, text, NULL)) == IVMSG_EFULL) {
-		if (time_us() - t0 > IDLE_TIMEOUT_US)
+		if (demo_wait_expired(&w))
 			fail("response ring stays full", ret);
 		cpu_relax();
 	}
@@ -70,12 +71,12 @@ int guest_main(const struct mb_info *mbi, const char *cmdline)
 	       dev.region_id, dev.size >> 10, dev.bar2);
 	attach(&dev);
 
-	uint64_t idle_since = time_us();
+	struct demo_wait idle = demo_wait_start(IDLE_TIMEOUT_US);
 	for (;;) {
 		int ret = ivmsg_recv(&chan, &cmd);
 
 		if (ret == IVMSG_EEMPTY) {
-			if (time_us() - idle_since > IDLE_TIMEOUT_US)
+			if (demo_wait_expired(&idle))
 				fail("no command for 30 s", ret);
 			cpu_relax();
 			continue;
@@ -99,6 +100,6 @@ int guest_main(const struct mb_info *mbi, const char *cmdline)
 			printf("rt: stopped after %u commands\n", plant.commands);
 			guest_exit(0);
 		}
-		idle_since = time_us();
+		idle = demo_wait_start(IDLE_TIMEOUT_US);
 	}
 }
