@@ -35,6 +35,7 @@
 #include "vm.h"
 
 #define HANDSHAKE_TIMEOUT_MS	5000
+#define OWN_VECTORS_GRACE_MS	200	/* see handshake() */
 #define RECONNECT_INTERVAL_MS	500
 
 struct own_vector {
@@ -46,6 +47,8 @@ struct own_vector {
 };
 
 struct ioevent {
+	uint16_t peer;
+	unsigned vector;
 	struct vmm_ioeventfd ioev;
 };
 
@@ -66,6 +69,13 @@ struct ivshmem_doorbell {
 	GArray *ioevents;		/* struct ioevent registered with the backend */
 	bool ioeventfd_ok;
 	bool irqfd_ok;
+
+	/* What went through this process rather than the kernel's fast paths (logged at exit). */
+	uint64_t rung_user;		/* doorbells written to a peer's eventfd here */
+	uint64_t received_user;		/* own eventfd signals read here (masked or no irqfd) */
+	bool wrong_region_logged;
+	bool extra_vectors_logged;
+	bool live;			/* init completed */
 };
 
 static void db_vector_event(struct ivshmem_doorbell *db, unsigned k);
@@ -92,6 +102,8 @@ void ivshmem_doorbell_ring(struct ivshmem *iv, uint32_t value)
 		/* Held under the lock: the fd cannot be closed and reused meanwhile. */
 		if (write(fd, &one, sizeof(one)) != sizeof(one))
 			fd = -1;
+		else
+			db->rung_user++;
 	}
 	pthread_mutex_unlock(&db->lock);
 	if (fd < 0) {
@@ -114,7 +126,11 @@ static void ioevents_clear_locked(struct ivshmem_doorbell *db)
 
 static void ioevent_add_locked(struct ivshmem_doorbell *db, unsigned peer, unsigned vector, int fd)
 {
+	if (!db->regs_gpa || !db->ioeventfd_ok || fd < 0)
+		return;
 	struct ioevent ev = {
+		.peer = (uint16_t)peer,
+		.vector = vector,
 		.ioev = {
 			.fd = fd,
 			.addr = db->regs_gpa + IVSHMEM_REG_DOORBELL,
@@ -136,7 +152,26 @@ static void ioevent_add_locked(struct ivshmem_doorbell *db, unsigned peer, unsig
 	g_array_append_val(db->ioevents, ev);
 }
 
-/* Re-registers every (peer, vector) ioeventfd for the current peers and BAR0 address. */
+/* Unbinds the ioeventfds of one peer (its fds are about to be closed). */
+static void ioevents_remove_peer_locked(struct ivshmem_doorbell *db, unsigned peer)
+{
+	for (guint i = 0; i < db->ioevents->len;) {
+		struct ioevent *ev = &g_array_index(db->ioevents, struct ioevent, i);
+		if (ev->peer == peer) {
+			vm_ioeventfd_del(db->iv->dev->vm, &ev->ioev);
+			g_array_remove_index_fast(db->ioevents, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+/*
+ * Re-registers every (peer, vector) ioeventfd for the current peers and BAR0 address: after BAR0
+ * moved and after a (re)connection. Joins and departures change only their own entries, so a
+ * client that floods the server with connections costs each VM a few ioctls per connection, not
+ * a rebuild of the whole table (with the vCPUs' slow-path doorbells waiting on db->lock).
+ */
 static void ioevents_sync_locked(struct ivshmem_doorbell *db)
 {
 	ioevents_clear_locked(db);
@@ -174,8 +209,10 @@ static gboolean on_own_eventfd(gint fd, GIOCondition cond, gpointer data)
 	struct watch_ctx *ctx = data;
 	(void)cond;
 	uint64_t count;
-	if (read(fd, &count, sizeof(count)) == sizeof(count))
+	if (read(fd, &count, sizeof(count)) == sizeof(count)) {
+		__atomic_add_fetch(&ctx->db->received_user, 1, __ATOMIC_RELAXED);
 		db_vector_event(ctx->db, ctx->vector);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -279,6 +316,15 @@ static void on_client_event(void *opaque, const struct ivshmem_client_event *ev)
 {
 	struct ivshmem_doorbell *db = opaque;
 	const char *name = db->iv->dev->name;
+	if (ev->type == IVSHMEM_EV_VECTOR_DROPPED) {
+		/* Once: with many peers this would come for every extra vector of each. */
+		if (!db->extra_vectors_logged)
+			pr_warn("ivshmem", "%s: the server offers more vectors than vectors=%u; the "
+				"extra ones (from vector %u on) are ignored", name, db->nvectors,
+				ev->vector);
+		db->extra_vectors_logged = true;
+		return;
+	}
 	/* During a set-up sequence the client is not live yet: nothing is bound to its fds. */
 	if (!db->client)
 		return;
@@ -286,27 +332,23 @@ static void on_client_event(void *opaque, const struct ivshmem_client_event *ev)
 	case IVSHMEM_EV_PEER_ADDED:
 		pr_info("ivshmem", "%s: peer %u joined", name, ev->peer);
 		break;
+	case IVSHMEM_EV_VECTOR_ADDED:
+		/* A new peer's vector, or one of ours that came after the set-up (see handshake). */
+		ioevent_add_locked(db, ev->peer, ev->vector, ev->fd);
+		if (ev->own && ev->vector < db->nvectors)
+			vector_route_locked(db, ev->vector);
+		break;
 	case IVSHMEM_EV_PEER_REMOVED:
 		pr_info("ivshmem", "%s: peer %u left", name, ev->peer);
 		/* Its fds are still open: unbind them from the kernel before the client closes them. */
-		ioevents_clear_locked(db);
+		ioevents_remove_peer_locked(db, ev->peer);
 		break;
 	case IVSHMEM_EV_VECTOR_DROPPED:
-		pr_warn("ivshmem", "%s: the server offers more vectors than vectors=%u; %s vector %u "
-			"ignored", name, db->nvectors, ev->own ? "own" : "a peer's", ev->vector);
 		break;
 	case IVSHMEM_EV_SHM:
-	case IVSHMEM_EV_VECTOR_ADDED:
 	case IVSHMEM_EV_SETUP_COMPLETE:
 		break;
 	}
-}
-
-/* After a feed changed the peers: re-bind ioeventfds (they were cleared for departures). */
-static void after_feed_locked(struct ivshmem_doorbell *db)
-{
-	if (ivshmem_client_ready(db->client))
-		ioevents_sync_locked(db);
 }
 
 static gboolean on_server_message(gint fd, GIOCondition cond, gpointer data);
@@ -348,7 +390,6 @@ static gboolean on_server_message(gint fd, GIOCondition cond, gpointer data)
 		if (ivshmem_client_feed(db->client, value, msg_fd, &err) < 0)
 			pr_warn("ivshmem", "%s: server message ignored: %s", db->iv->dev->name, err.msg);
 	}
-	after_feed_locked(db);
 	pthread_mutex_unlock(&db->lock);
 	return G_SOURCE_CONTINUE;
 }
@@ -365,13 +406,35 @@ static struct ivshmem_client *handshake(struct ivshmem_doorbell *db, int sock, c
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	struct timeval tv = { HANDSHAKE_TIMEOUT_MS / 1000, (HANDSHAKE_TIMEOUT_MS % 1000) * 1000 };
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/*
+	 * One deadline for the whole sequence, not per message: a server that trickles messages (or
+	 * announces peers without end) must not keep acrn-dm from starting, or a reconnection from
+	 * returning to the main loop, for longer than this.
+	 */
+	int64_t deadline = g_get_monotonic_time() + HANDSHAKE_TIMEOUT_MS * (int64_t)1000;
 	while (!ivshmem_client_ready(client)) {
 		int64_t value;
-		int fd;
+		int fd = -1;
 		struct ivshmem_error perr = { { 0 } };
-		int ret = ivshmem_proto_recv(sock, &value, &fd, &perr);
+		int64_t left = deadline - g_get_monotonic_time();
+		int ret = -EAGAIN;
+		/*
+		 * A server with fewer vectors than the device never completes the set-up as the
+		 * client counts it: our own vectors come last, in one burst, so once we have the
+		 * memory and one of them, a pause ends the sequence (QEMU's device does not wait for
+		 * all of them either).
+		 */
+		bool partial = ivshmem_client_shm_fd(client) >= 0 &&
+			       ivshmem_client_own_vectors(client) > 0;
+		if (partial && left > OWN_VECTORS_GRACE_MS * 1000)
+			left = OWN_VECTORS_GRACE_MS * 1000;
+		if (left > 0) {
+			struct timeval tv = { (time_t)(left / 1000000), (suseconds_t)(left % 1000000) };
+			setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			ret = ivshmem_proto_recv(sock, &value, &fd, &perr);
+		}
+		if (ret == -EAGAIN && partial)
+			break;
 		if (ret == 0)
 			ret = ivshmem_client_feed(client, value, fd, &perr);
 		if (ret < 0) {
@@ -416,6 +479,21 @@ static int db_connect(struct ivshmem_doorbell *db, struct ivshmem_client **out, 
 	return 0;
 }
 
+/* "2, 5, 7" or "none": the peers the server told us about, for the log. */
+static void peers_str(struct ivshmem_client *client, char *buf, size_t len)
+{
+	uint16_t ids[16];
+	unsigned n = ivshmem_client_peer_ids(client, ids, 16);
+	size_t at = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n && i < 16 && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%u", i ? ", " : "", ids[i]);
+	if (n > 16 && at < len)
+		snprintf(buf + at, len - at, " and %u more", n - 16);
+	if (n == 0)
+		snprintf(buf, len, "none");
+}
+
 static void watch_socket_locked(struct ivshmem_doorbell *db)
 {
 	db->sock_watch = g_unix_fd_add(db->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, on_server_message,
@@ -432,15 +510,23 @@ static gboolean on_reconnect_timer(gpointer data)
 		pr_dbg("ivshmem", "%s: reconnecting: %s", db->iv->dev->name, err);
 		return G_SOURCE_CONTINUE;
 	}
-	/* Keep the mapping the guest has; the new fd must name a region of the same size. */
-	struct stat st;
+	/*
+	 * Keep the mapping the guest has: the new fd must be the same memory (the same shm or
+	 * hugetlbfs file). A restarted --memfd server offers new, empty memory: adopting it behind
+	 * the guest's back would split the VMs into two groups that no longer share anything.
+	 */
+	struct stat st, mine;
 	int shm = ivshmem_client_take_shm_fd(client);
-	bool same = shm >= 0 && fstat(shm, &st) == 0 && (uint64_t)st.st_size == db->iv->region.size;
+	bool same = shm >= 0 && fstat(shm, &st) == 0 && fstat(db->iv->region.fd, &mine) == 0 &&
+		    st.st_dev == mine.st_dev && st.st_ino == mine.st_ino;
 	if (shm >= 0)
 		close(shm);
 	if (!same) {
-		pr_err("ivshmem", "%s: the restarted server offers a region of another size; staying "
-		       "disconnected", db->iv->dev->name);
+		if (!db->wrong_region_logged)
+			pr_err("ivshmem", "%s: the restarted server offers other memory than the region "
+			       "this VM maps (a memfd server, or another file); staying disconnected",
+			       db->iv->dev->name);
+		db->wrong_region_logged = true;
 		ivshmem_client_free(client);
 		close(sock);
 		return G_SOURCE_CONTINUE;
@@ -450,8 +536,12 @@ static gboolean on_reconnect_timer(gpointer data)
 	db->sock = sock;
 	int old_id = db->peer_id;
 	db->peer_id = ivshmem_client_own_id(client);
-	pr_info("ivshmem", "%s: reconnected to the ivshmem server as peer %d%s", db->iv->dev->name,
-		db->peer_id, old_id == db->peer_id ? "" : " (IVPosition changed)");
+	char peers[128];
+	peers_str(client, peers, sizeof(peers));
+	db->wrong_region_logged = false;
+	pr_info("ivshmem", "%s: reconnected to the ivshmem server as peer %d%s; peers present: %s",
+		db->iv->dev->name, db->peer_id,
+		old_id == db->peer_id ? "" : " (IVPosition changed)", peers);
 	vectors_route_all_locked(db);
 	ioevents_sync_locked(db);
 	watch_socket_locked(db);
@@ -522,10 +612,12 @@ int ivshmem_doorbell_init(struct ivshmem *iv)
 	pthread_mutex_lock(&db->lock);
 	vectors_route_all_locked(db);
 	watch_socket_locked(db);
+	db->live = true;
 	pthread_mutex_unlock(&db->lock);
-	pr_info("ivshmem", "%s: dm:/%s: peer %d with %u vectors via %s (%u peers present)",
-		iv->dev->name, iv->cfg.name, db->peer_id, db->nvectors, iv->cfg.server,
-		ivshmem_client_peer_count(db->client));
+	char peers[128];
+	peers_str(db->client, peers, sizeof(peers));
+	pr_info("ivshmem", "%s: dm:/%s: peer %d with %u vectors via %s; peers present: %s",
+		iv->dev->name, iv->cfg.name, db->peer_id, db->nvectors, iv->cfg.server, peers);
 	return 0;
 }
 
@@ -534,6 +626,11 @@ void ivshmem_doorbell_free(struct ivshmem *iv)
 	struct ivshmem_doorbell *db = iv->doorbell;
 	if (!db)
 		return;
+	if (db->live)
+		pr_info("ivshmem", "%s: doorbells: %llu rung from user space, %llu dropped; %llu "
+			"received in user space", iv->dev->name, (unsigned long long)db->rung_user,
+			(unsigned long long)__atomic_load_n(&iv->dropped_doorbells, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&db->received_user, __ATOMIC_RELAXED));
 	pthread_mutex_lock(&db->lock);
 	ioevents_clear_locked(db);
 	vectors_release_all_locked(db);
