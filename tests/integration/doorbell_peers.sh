@@ -13,6 +13,8 @@
 #   doorbell-hostile-client    a client that sends bytes, a flood of connections, garbage on the
 #                              identity socket: A and B lose no doorbell and the server still
 #                              serves (C joins once more afterwards)
+#   doorbell-same-name-refused a second VM with A's name (so A's identity) is refused with a
+#                              clear error while A goes on
 #   doorbell-echo-stop         A and B end cleanly; each checks that the memory holds what every
 #                              guest wrote
 # Usage: doorbell_peers.sh [BUILD_DIR]
@@ -22,7 +24,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/doorbell_common.sh"
 
 NAMES=(doorbell-peer-join-leave doorbell-peer-new-id doorbell-peer-same-id doorbell-peer-killed
-	doorbell-hostile-client doorbell-echo-stop)
+	doorbell-hostile-client doorbell-same-name-refused doorbell-echo-stop)
 db_require "${NAMES[@]}"
 command -v python3 >/dev/null || { for n in "${NAMES[@]}"; do skip "$n" "python3 is missing"; done; exit 0; }
 
@@ -168,6 +170,18 @@ elif [ "$VISIT_STATUS" -ne 0 ] || ! guest_ok "$TMP/c3.out"; then
 	fail doorbell-hostile-client "a VM could not join afterwards: $(why "$TMP/c3.out")"
 else
 	pass doorbell-hostile-client
+fi
+
+# ---- a second VM under A's name: the server refuses A's identity twice; A goes on ----
+db_start_vm "$TMP/twin.out" "vA_$$" "$REGION" "" "role=echo index=4 limit=20"
+wait_vm "$VM_PID" 20
+st=$?
+if [ "$st" -ne 1 ] || ! grep -q "another VM with this VM's identity" "$TMP/twin.out"; then
+	fail doorbell-same-name-refused "exit $st: $(why "$TMP/twin.out")"
+elif ! kill -0 "$A_PID" 2>/dev/null; then
+	fail doorbell-same-name-refused "A died: $(why "$A")"
+else
+	pass doorbell-same-name-refused
 fi
 
 # ---- the end ----

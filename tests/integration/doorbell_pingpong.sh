@@ -4,6 +4,7 @@
 # trip counted, masked vector and function mask pending then delivered once, absent peers and
 # vectors reach nobody, register semantics under MSI-X):
 #   doorbell-2vm             two VMs on the server acrn-dm starts itself (ioeventfd + irqfd)
+#   doorbell-server-exits-when-idle  ...which exits with its last VM, removing its sockets
 #   doorbell-4vm             four VMs, every ordered pair
 #   doorbell-2vm-userspace   ioeventfd=off,irqfd=off: the same guest-visible results, and
 #                            acrn-dm's counters show the doorbells went through user space
@@ -17,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/doorbell_common.sh
 source "$(dirname "$0")/doorbell_common.sh"
 
-NAMES=(doorbell-2vm doorbell-fastpath doorbell-4vm doorbell-2vm-userspace doorbell-mixed
+NAMES=(doorbell-2vm doorbell-server-exits-when-idle doorbell-fastpath doorbell-4vm doorbell-2vm-userspace doorbell-mixed
 	doorbell-4vm-userspace doorbell-explicit-server)
 db_require "${NAMES[@]}"
 
@@ -67,6 +68,14 @@ db_region db2
 run_group doorbell-2vm 2 "" "" "$REGION"
 ok_fast=$GROUP_OK
 if [ "$ok_fast" -eq 1 ]; then pass doorbell-2vm; else fail doorbell-2vm "$GROUP_WHY"; fi
+
+# The server acrn-dm started went away with its last VM, and took its sockets with it.
+if [ "$ok_fast" -eq 1 ] && db_wait_no_server "$REGION" 5 && [ ! -e "$DB_RUN_DIR/$REGION.sock" ] &&
+	[ ! -e "$DB_RUN_DIR/$REGION.sock.id" ]; then
+	pass doorbell-server-exits-when-idle
+else
+	fail doorbell-server-exits-when-idle "server pids: $(db_server_pids "$REGION"); $(ls "$DB_RUN_DIR" | grep "$REGION" | tr '\n' ' ')"
+fi
 
 # The fast paths carried the ping-pong: through acrn-dm's own code went only what the suite
 # sends there on purpose (5 rings to nobody per VM; rings to a masked vector, latched in user

@@ -398,8 +398,8 @@ static gboolean on_server_message(gint fd, GIOCondition cond, gpointer data)
  * Runs the set-up sequence on a blocking socket: version, own id, the shared memory fd, the
  * present peers and our own vectors. Returns the ready client, or NULL with err set.
  */
-static struct ivshmem_client *handshake(struct ivshmem_doorbell *db, int sock, char *err,
-					size_t errlen)
+static struct ivshmem_client *handshake(struct ivshmem_doorbell *db, int sock,
+					const char *identity, char *err, size_t errlen)
 {
 	struct ivshmem_client *client = ivshmem_client_new(db->nvectors, on_client_event, db);
 	if (!client) {
@@ -438,11 +438,16 @@ static struct ivshmem_client *handshake(struct ivshmem_doorbell *db, int sock, c
 		if (ret == 0)
 			ret = ivshmem_client_feed(client, value, fd, &perr);
 		if (ret < 0) {
-			snprintf(err, errlen, "%s",
-				 ret == -EAGAIN ? "the server sent no complete set-up within 5 s"
-				 : ret == IVSHMEM_PROTO_EOF ? "the server closed the connection "
-							      "during set-up (too many peers?)"
-							    : perr.msg);
+			if (ret == -EAGAIN)
+				snprintf(err, errlen, "the server sent no complete set-up within 5 s");
+			else if (ret == IVSHMEM_PROTO_EOF)
+				/* The server says nothing about why; these are the two reasons it has. */
+				snprintf(err, errlen, "the server closed the connection during set-up: it "
+					 "has --max-peers peers already, or another VM with this VM's "
+					 "identity (UUID %s) is connected (a VM of the same name?)",
+					 identity);
+			else
+				snprintf(err, errlen, "%s", perr.msg);
 			ivshmem_client_free(client);
 			return NULL;
 		}
@@ -469,7 +474,7 @@ static int db_connect(struct ivshmem_doorbell *db, struct ivshmem_client **out, 
 					  errlen);
 	if (sock < 0)
 		return sock;
-	struct ivshmem_client *client = handshake(db, sock, err, errlen);
+	struct ivshmem_client *client = handshake(db, sock, identity, err, errlen);
 	if (!client) {
 		close(sock);
 		return -EPROTO;
