@@ -95,7 +95,9 @@ int guest_main(const struct mb_info *mbi, const char *cmdline)
 		bool stop = plant_exec(&plant, (const char *)cmd.data, cmd.len, text, sizeof(text));
 
 		answer(cmd.seq, text);
-		printf("rt: #%u %.*s -> %s\n", cmd.seq, (int)cmd.len, (const char *)cmd.data, text);
+		/* Numbered by count: sequence numbers need not start at 0. */
+		printf("rt: #%u %.*s -> %s\n", plant.commands - 1, (int)cmd.len,
+		       (const char *)cmd.data, text);
 		if (stop) {
 			printf("rt: stopped after %u commands\n", plant.commands);
 			guest_exit(0);

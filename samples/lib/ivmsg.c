@@ -88,21 +88,31 @@ int ivmsg_format(struct ivmsg_chan *c, void *base, size_t size, uint32_t slots)
 		return IVMSG_EINVAL;
 	chan_reset(c, base, size, 0);
 
-	/* Readers ignore the header until the state says ready again. */
+	/*
+	 * Readers ignore the header until the state says ready again. The new session is
+	 * published before any index is reset, so a peer still working in the old session that
+	 * finds an index it did not expect can tell a reset from corruption (see anomaly()).
+	 */
 	store32(&h->state, 0);
 	publish_fence();
-	/* A new session differs from whatever was there: a stale peer notices. */
 	uint32_t session = load32(&h->magic) == IVMSG_MAGIC ? load32(&h->session) + 1 : 1;
 	if (session == 0)
 		session = 1;
+	store32(&h->session, session);
+	publish_fence();
 
 	ring_off[0] = IVMSG_HEADER_AREA;
 	ring_off[1] = IVMSG_HEADER_AREA + IVMSG_RING_CTRL_SIZE;
 	slot_off[0] = IVMSG_HEADER_AREA + 2 * IVMSG_RING_CTRL_SIZE;
 	slot_off[1] = slot_off[0] + slots * IVMSG_MSG_SIZE;
+	/*
+	 * Each session's indices start somewhere else, so an index a stale peer expects to find
+	 * (see publish_index()) is practically never the one a new session starts from.
+	 */
+	uint32_t first = session * 0x9e3779b1u;
 	for (int r = 0; r < 2; r++) {
-		store32(c->base + ring_off[r] + CTRL_HEAD, 0);
-		store32(c->base + ring_off[r] + CTRL_TAIL, 0);
+		store32(c->base + ring_off[r] + CTRL_HEAD, first);
+		store32(c->base + ring_off[r] + CTRL_TAIL, first);
 		store32(&h->ring_off[r], ring_off[r]);
 		store32(&h->slot_off[r], slot_off[r]);
 	}
@@ -113,12 +123,12 @@ int ivmsg_format(struct ivmsg_chan *c, void *base, size_t size, uint32_t slots)
 	store32(&h->msg_size, IVMSG_MSG_SIZE);
 	store32(&h->slots, slots);
 	store32(&h->total_size, (uint32_t)need);
-	store32(&h->session, session);
 	publish_fence();
 	store32(&h->state, IVMSG_STATE_READY);
 
 	c->session = session;
 	c->slots = slots;
+	c->tx_head = c->rx_tail = first;
 	chan_bind(c, ring_off, slot_off);
 	return 0;
 }
@@ -201,8 +211,9 @@ int ivmsg_attach(struct ivmsg_chan *c, void *base, size_t size)
 	c->slots = slots;
 	chan_bind(c, ring_off, slot_off);
 	/*
-	 * Carry on from our own published indices: 0 in a fresh session, where we left off when
-	 * we attach again (our VM rebooted). They are checked against the peer's on every call.
+	 * Carry on from our own published indices: where side A started them in a fresh session,
+	 * where we left off when we attach again (our VM rebooted). Every call checks them
+	 * against the peer's.
 	 */
 	c->rx_tail = load32(c->rx.ctrl + CTRL_TAIL);
 	c->tx_head = load32(c->tx.ctrl + CTRL_HEAD);
@@ -224,6 +235,13 @@ void ivmsg_set_doorbell(struct ivmsg_chan *c, ivmsg_doorbell_fn fn, void *ctx)
 	c->doorbell_ctx = fn ? ctx : NULL;
 }
 
+/* Side A is formatting the region again, or has: our session is over. */
+static bool session_over(const struct ivmsg_chan *c)
+{
+	return load32(&hdr(c)->state) != IVMSG_STATE_READY ||
+	       load32(&hdr(c)->session) != c->session;
+}
+
 /* 0 while the channel is usable; else its sticky error. */
 static int chan_check(struct ivmsg_chan *c)
 {
@@ -231,9 +249,30 @@ static int chan_check(struct ivmsg_chan *c)
 		return IVMSG_EINVAL;
 	if (c->broken)
 		return c->broken;
-	if (load32(&hdr(c)->session) != c->session)
+	if (session_over(c))
 		return c->broken = IVMSG_ERESET;
 	return 0;
+}
+
+/*
+ * Something from the region was impossible. If side A re-formatted meanwhile (it zeroes the
+ * indices after publishing the new session), that explains it: a reset. Otherwise the peer
+ * broke the channel. Sticky either way.
+ */
+static int anomaly(struct ivmsg_chan *c)
+{
+	publish_fence();
+	return c->broken = session_over(c) ? IVMSG_ERESET : IVMSG_ECORRUPT;
+}
+
+/*
+ * Publishes our own index: only we write it, so it must still hold the value we last wrote.
+ * If not (side A zeroed it in a re-format, or the peer scribbled on it), nothing is written.
+ */
+static bool publish_index(uint8_t *p, uint32_t expected, uint32_t value)
+{
+	return __atomic_compare_exchange_n((uint32_t *)(void *)p, &expected, value, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE);
 }
 
 static uint8_t *slot_at(const struct ivmsg_ring *r, uint32_t index, uint32_t slots)
@@ -257,7 +296,7 @@ int ivmsg_send(struct ivmsg_chan *c, uint16_t type, uint32_t ref, const void *da
 	uint32_t tail = load32(c->tx.ctrl + CTRL_TAIL);
 	uint32_t used = c->tx_head - tail;	/* modulo 2^32, as the indices are */
 	if (used > c->slots)
-		return c->broken = IVMSG_ECORRUPT;
+		return anomaly(c);
 	if (used == c->slots)
 		return IVMSG_EFULL;
 
@@ -281,11 +320,12 @@ int ivmsg_send(struct ivmsg_chan *c, uint16_t type, uint32_t ref, const void *da
 		}
 		dst[2 + w] = q;
 	}
-	publish_fence();
+	/* The exchange is a full barrier: the slot is written before the index says so. */
+	if (!publish_index(c->tx.ctrl + CTRL_HEAD, c->tx_head, c->tx_head + 1))
+		return anomaly(c);
 	if (seq)
 		*seq = c->tx_head;
 	c->tx_head++;
-	store32(c->tx.ctrl + CTRL_HEAD, c->tx_head);
 	if (c->doorbell)
 		c->doorbell(c->doorbell_ctx);
 	return 0;
@@ -312,7 +352,7 @@ static int rx_queued(struct ivmsg_chan *c)
 		return ret;
 	uint32_t avail = load32(c->rx.ctrl + CTRL_HEAD) - c->rx_tail;
 	if (avail > c->slots)
-		return c->broken = IVMSG_ECORRUPT;
+		return anomaly(c);
 	return (int)avail;
 }
 
@@ -334,11 +374,11 @@ int ivmsg_recv(struct ivmsg_chan *c, struct ivmsg_msg *msg)
 	for (size_t i = 0; i < IVMSG_MSG_SIZE / 8; i++)
 		dst[i] = src[i];
 	if (msg->seq != c->rx_tail || msg->session != c->session || msg->len > IVMSG_PAYLOAD_MAX)
-		return c->broken = IVMSG_ECORRUPT;
-
+		return anomaly(c);
+	/* The slot was copied out before the producer may reuse it (the exchange is a barrier). */
+	if (!publish_index(c->rx.ctrl + CTRL_TAIL, c->rx_tail, c->rx_tail + 1))
+		return anomaly(c);
 	c->rx_tail++;
-	/* The slot was copied out before the producer may reuse it (release store). */
-	store32(c->rx.ctrl + CTRL_TAIL, c->rx_tail);
 	return 0;
 }
 

@@ -22,13 +22,18 @@
  *	ring_off[r]	ring r's indices: head (producer) at +0, tail (consumer) at +64, 128 bytes
  *	slot_off[r]	ring r's slots: slots * IVMSG_MSG_SIZE bytes
  *
- * Indices are free-running 32-bit counters; slot = index % slots (slots is a power of two),
- * head - tail = messages queued (0..slots). A message carries its index as its sequence number.
+ * Indices are free-running 32-bit counters, starting at a value derived from the session;
+ * slot = index % slots (slots is a power of two), head - tail = messages queued (0..slots).
+ * A message carries its index as its sequence number and the session it was sent in.
  *
- * Memory ordering: the producer fills a slot, issues a full fence and then publishes head; the
- * consumer reads head (acquire), copies the slot out, then publishes tail (release). Map the
- * region write-back (guests, the host) or uncached (Linux's sysfs resource2): on x86 an acquire
- * load is a plain load, which a write-combining mapping would let pass earlier loads.
+ * Memory ordering: the producer fills a slot, then publishes head; the consumer reads head
+ * (acquire), copies the slot out, then publishes tail. Each side publishes its own index with
+ * a compare-and-exchange from the value it last wrote (a full barrier): when side A has reset
+ * the index meanwhile by formatting again, the store does not happen and the caller gets
+ * IVMSG_ERESET. A peer that keeps writing after a reset can still spoil a message of the new
+ * session; that is detected (IVMSG_ECORRUPT), not prevented.
+ * Map the region write-back (guests, the host) or uncached (Linux's sysfs resource2): on x86
+ * an acquire load is a plain load, which a write-combining mapping would let pass earlier loads.
  */
 #ifndef SAMPLES_IVMSG_H
 #define SAMPLES_IVMSG_H
@@ -85,7 +90,8 @@ struct ivmsg_shm_header {
 
 /* One message, as copied out of (or into) a slot. */
 struct ivmsg_msg {
-	uint32_t seq;		/* set by ivmsg_send: the message's index in its ring */
+	uint32_t seq;		/* set by ivmsg_send: the message's index in its ring (an
+				   identifier to match answers with: it need not start at 0) */
 	uint32_t session;	/* set by ivmsg_send: the channel's session */
 	uint16_t type;		/* the application's */
 	uint16_t len;		/* bytes of data used */

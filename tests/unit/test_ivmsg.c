@@ -3,6 +3,8 @@
  * exactly as long as the region a test claims, so ASan reports any access past it; the
  * corruption tests play the hostile peer by writing into the shared header and rings.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "ivmsg.h"
@@ -20,6 +23,7 @@ struct fx {
 	uint8_t *mem;
 	size_t size;
 	struct ivmsg_chan a, b;
+	uint32_t base;		/* where the session's indices started */
 };
 
 static struct fx *fx_new(uint32_t slots, size_t size)
@@ -40,6 +44,7 @@ static struct fx *fx_pair(uint32_t slots)
 	struct fx *f = fx_new(slots, 0);
 	assert_int_equal(ivmsg_format(&f->a, f->mem, f->size, slots), 0);
 	assert_int_equal(ivmsg_attach(&f->b, f->mem, f->size), 0);
+	f->base = f->a.tx_head;
 	return f;
 }
 
@@ -134,13 +139,14 @@ static void test_roundtrip(void **state)
 	assert_false(ivmsg_peer_attached(&f->a));
 	/* A may send before B attaches: the message waits in the ring. */
 	assert_int_equal(ivmsg_send_str(&f->a, 1, 0, "set-speed 1200", &seq), 0);
-	assert_int_equal(seq, 0);
+	/* Indices start where the session says, not at 0. */
+	assert_int_equal(seq, f->a.session * 0x9e3779b1u);
 	assert_int_equal(ivmsg_attach(&f->b, f->mem, f->size), 0);
 	assert_true(ivmsg_peer_attached(&f->a));
 	assert_false(ivmsg_peer_attached(&f->b));
 	assert_int_equal(ivmsg_poll(&f->b), 1);
 	assert_int_equal(ivmsg_recv(&f->b, &m), 0);
-	assert_int_equal(m.seq, 0);
+	assert_int_equal(m.seq, seq);
 	assert_int_equal(m.type, 1);
 	assert_int_equal(m.len, 14);
 	assert_memory_equal(m.data, "set-speed 1200", 14);
@@ -148,7 +154,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(ivmsg_send_str(&f->b, 2, m.seq, "ok speed=1200", NULL), 0);
 	assert_int_equal(ivmsg_recv(&f->a, &m), 0);
 	assert_int_equal(m.type, 2);
-	assert_int_equal(m.ref, 0);
+	assert_int_equal(m.ref, seq);
 	assert_memory_equal(m.data, "ok speed=1200", 13);
 	assert_int_equal(ivmsg_poll(&f->a), 0);
 	fx_free(f);
@@ -197,8 +203,8 @@ static void test_wraparound(void **state)
 		for (unsigned i = 0; i < batch; i++)
 			expect_u32(&f->b, got++);
 	}
-	assert_int_equal(*ring_index(f, 0, false), sent);
-	assert_int_equal(*ring_index(f, 0, true), got);
+	assert_int_equal(*ring_index(f, 0, false), f->base + sent);
+	assert_int_equal(*ring_index(f, 0, true), f->base + got);
 	fx_free(f);
 }
 
@@ -232,11 +238,11 @@ static void test_corrupt_head(void **state)
 	(void)state;
 	send_u32(&f->a, 1);
 	/* The producer claims more than the ring holds. */
-	*ring_index(f, 0, false) = SLOTS + 1;
+	*ring_index(f, 0, false) = f->base + SLOTS + 1;
 	assert_int_equal(ivmsg_poll(&f->b), IVMSG_ECORRUPT);
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	/* Sticky: putting it back does not make the channel trusted again. */
-	*ring_index(f, 0, false) = 1;
+	*ring_index(f, 0, false) = f->base + 1;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	assert_int_equal(ivmsg_send(&f->b, 1, 0, NULL, 0, NULL), IVMSG_ECORRUPT);
 	/* Attaching again is the way back. */
@@ -244,7 +250,7 @@ static void test_corrupt_head(void **state)
 	expect_u32(&f->b, 1);
 
 	/* A head far behind (tail - head wraps to a huge count). */
-	*ring_index(f, 0, false) = UINT32_MAX;
+	*ring_index(f, 0, false) = f->base - 1;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	fx_free(f);
 }
@@ -255,7 +261,7 @@ static void test_corrupt_tail(void **state)
 	(void)state;
 	send_u32(&f->a, 1);
 	/* The consumer claims to have read more than was sent. */
-	*ring_index(f, 0, true) = 5;
+	*ring_index(f, 0, true) = f->base + 5;
 	assert_int_equal(ivmsg_send(&f->a, 7, 0, NULL, 0, NULL), IVMSG_ECORRUPT);
 	assert_int_equal(ivmsg_send(&f->a, 7, 0, NULL, 0, NULL), IVMSG_ECORRUPT);
 	fx_free(f);
@@ -268,13 +274,13 @@ static void test_corrupt_message(void **state)
 
 	struct fx *f = fx_pair(SLOTS);
 	send_u32(&f->a, 1);
-	slot(f, 0, 0)->len = IVMSG_PAYLOAD_MAX + 1;
+	slot(f, 0, f->base)->len = IVMSG_PAYLOAD_MAX + 1;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	fx_free(f);
 
 	f = fx_pair(SLOTS);
 	send_u32(&f->a, 1);
-	slot(f, 0, 0)->len = 0xffff;
+	slot(f, 0, f->base)->len = 0xffff;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	fx_free(f);
 
@@ -282,14 +288,14 @@ static void test_corrupt_message(void **state)
 	f = fx_pair(SLOTS);
 	send_u32(&f->a, 1);
 	expect_u32(&f->b, 1);
-	*ring_index(f, 0, false) = 2;
+	*ring_index(f, 0, false) = f->base + 2;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	fx_free(f);
 
 	/* A message left over from an earlier session. */
 	f = fx_pair(SLOTS);
 	send_u32(&f->a, 1);
-	slot(f, 0, 0)->session ^= 1;
+	slot(f, 0, f->base)->session ^= 1;
 	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
 	fx_free(f);
 
@@ -427,6 +433,119 @@ static void test_reattach_same_session(void **state)
 	fx_free(f);
 }
 
+/* Only we write our own index: finding another value there is corruption, and nothing is written. */
+static void test_own_index_overwritten(void **state)
+{
+	struct fx *f = fx_pair(SLOTS);
+	struct ivmsg_msg m;
+	(void)state;
+	send_u32(&f->a, 1);
+	send_u32(&f->a, 2);
+	*ring_index(f, 0, true) = f->base + 1;	/* someone else moved B's tail */
+	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ECORRUPT);
+	assert_int_equal(*ring_index(f, 0, true), f->base + 1);
+	fx_free(f);
+
+	f = fx_pair(SLOTS);
+	*ring_index(f, 1, false) = f->base + 1;	/* and B's head */
+	assert_int_equal(ivmsg_send(&f->b, 7, 0, NULL, 0, NULL), IVMSG_ECORRUPT);
+	assert_int_equal(*ring_index(f, 1, false), f->base + 1);
+	fx_free(f);
+}
+
+/* A peer of an old session writes nothing into the new one. */
+static void test_stale_peer_writes_nothing(void **state)
+{
+	struct fx *f = fx_pair(SLOTS);
+	struct ivmsg_msg m;
+	(void)state;
+	send_u32(&f->a, 1);
+	send_u32(&f->b, 2);
+	assert_int_equal(ivmsg_format(&f->a, f->mem, f->size, SLOTS), 0);
+	uint32_t first = f->a.tx_head;
+	assert_int_not_equal(first, f->base);
+	assert_int_equal(ivmsg_recv(&f->b, &m), IVMSG_ERESET);
+	assert_int_equal(ivmsg_send(&f->b, 7, 0, NULL, 0, NULL), IVMSG_ERESET);
+	for (int r = 0; r < 2; r++) {
+		assert_int_equal(*ring_index(f, r, false), first);
+		assert_int_equal(*ring_index(f, r, true), first);
+	}
+	assert_int_equal(ivmsg_recv(&f->a, &m), IVMSG_EEMPTY);
+	fx_free(f);
+}
+
+/*
+ * Side A formats again and again while side B, in another thread, works the channel and
+ * attaches again whenever it sees IVMSG_ERESET. Resets must never look like corruption to
+ * either side, and messages must get through in between.
+ */
+struct stress {
+	struct fx *f;
+	int stop;
+	unsigned b_resets, b_msgs, a_msgs, corrupt;
+};
+
+static void *stress_b(void *arg)
+{
+	struct stress *st = arg;
+	struct ivmsg_msg m;
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
+		if (ivmsg_attach(&st->f->b, st->f->mem, st->f->size) != 0)
+			continue;
+		for (;;) {
+			int ret = ivmsg_recv(&st->f->b, &m);
+			if (ret == 0) {
+				st->b_msgs++;
+				ret = ivmsg_send(&st->f->b, 7, m.seq, NULL, 0, NULL);
+			}
+			if (ret == IVMSG_ECORRUPT)
+				__atomic_fetch_add(&st->corrupt, 1, __ATOMIC_RELAXED);
+			if (ret == IVMSG_ERESET || ret == IVMSG_ECORRUPT) {
+				st->b_resets++;
+				break;
+			}
+			if (__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static void test_reset_stress(void **state)
+{
+	struct stress st = { fx_new(SLOTS, 0), 0, 0, 0, 0, 0 };
+	struct ivmsg_msg m;
+	pthread_t t;
+	(void)state;
+
+	assert_int_equal(pthread_create(&t, NULL, stress_b, &st), 0);
+	time_t end = time(NULL) + 3;
+	for (int round = 0; time(NULL) < end && (round < 2000 || st.b_msgs < 5000); round++) {
+		assert_int_equal(ivmsg_format(&st.f->a, st.f->mem, st.f->size, SLOTS), 0);
+		/* Mostly let B attach first, sometimes reset it while it is still attaching. */
+		for (int spin = 0; round % 4 && spin < 100000 && !ivmsg_peer_attached(&st.f->a); spin++)
+			sched_yield();
+		for (int k = 0; k < round % 50; k++) {
+			int ret = ivmsg_send(&st.f->a, 7, 0, NULL, 0, NULL);
+			if (ret == IVMSG_EFULL)
+				ret = 0;
+			if (ret == 0 && (ret = ivmsg_recv(&st.f->a, &m)) == 0)
+				st.a_msgs++;
+			if (ret == IVMSG_EEMPTY)
+				ret = 0;
+			assert_int_equal(ret, 0);
+		}
+	}
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	printf("reset stress: %u answers to A, %u messages to B, %u resets seen by B\n", st.a_msgs,
+	       st.b_msgs, st.b_resets);
+	assert_int_equal(st.corrupt, 0);
+	assert_true(st.a_msgs > 0 && st.b_msgs > 0 && st.b_resets > 0);
+	fx_free(st.f);
+}
+
 static unsigned rings;
 
 static void count_ring(void *ctx)
@@ -547,6 +666,9 @@ int main(void)
 		cmocka_unit_test(test_header_rewritten_after_attach),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_reattach_same_session),
+		cmocka_unit_test(test_own_index_overwritten),
+		cmocka_unit_test(test_stale_peer_writes_nothing),
+		cmocka_unit_test(test_reset_stress),
 		cmocka_unit_test(test_doorbell),
 		cmocka_unit_test(test_region_larger),
 		cmocka_unit_test(test_random_garbage),
