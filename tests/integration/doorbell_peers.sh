@@ -33,11 +33,11 @@ db_region dbpeer
 SOCK=$DB_RUN_DIR/$REGION.sock
 A=$TMP/a.out B=$TMP/b.out
 
-db_start_vm "$A" "vA_$$" "$REGION" "" "role=echo index=0 limit=240"
+db_start_vm "$A" "vA_$$" "$REGION" "" "role=echo index=0 limit=240 rt_ms=1500"
 A_PID=$VM_PID
 # B waits until A's server listens, so that it does not race A to start one (both would work).
 wait_for_line "$A" "peers present" 10
-db_start_vm "$B" "vB_$$" "$REGION" "$USER_PATH" "role=echo index=1 limit=240"
+db_start_vm "$B" "vB_$$" "$REGION" "$USER_PATH" "role=echo index=1 limit=240 rt_ms=1500"
 B_PID=$VM_PID
 if ! wait_for_line "$A" "DB: up index=0 peer=1" 30 || ! wait_for_line "$B" "DB: up index=1 peer=0" 10; then
 	for n in "${NAMES[@]}"; do fail "$n" "A and B never reached each other: A: $(why "$A") B: $(why "$B")"; done
