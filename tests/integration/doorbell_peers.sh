@@ -26,7 +26,10 @@ source "$(dirname "$0")/doorbell_common.sh"
 NAMES=(doorbell-peer-join-leave doorbell-peer-new-id doorbell-peer-same-id doorbell-peer-killed
 	doorbell-hostile-client doorbell-same-name-refused doorbell-echo-stop)
 db_require "${NAMES[@]}"
-command -v python3 >/dev/null || { for n in "${NAMES[@]}"; do skip "$n" "python3 is missing"; done; exit 0; }
+if ! command -v python3 >/dev/null; then
+	for n in "${NAMES[@]}"; do skip "$n" "python3 is missing"; done
+	exit 0
+fi
 
 USER_PATH=",ioeventfd=off,irqfd=off"
 db_region dbpeer
@@ -143,7 +146,8 @@ for _ in range(150):
     except OSError:
         pass
 # The identity socket: garbage, half a hello, and a hello naming nothing valid.
-for data in (b'\xff' * 80, b'ACRNIVSH', b'ACRNIVSH' + b'\x01\x00\x00\x00' + b'\x00' * 4 + b'bad name!' + b'\x00' * 55):
+bad_name = b'ACRNIVSH' + b'\x01\x00\x00\x00' + b'\x00' * 4 + b'bad name!' + b'\x00' * 55
+for data in (b'\xff' * 80, b'ACRNIVSH', bad_name):
     try:
         s = conn(path + '.id'); s.send(data); time.sleep(0.1); s.close()
     except OSError:
@@ -162,7 +166,8 @@ elif ! kill -0 "$A_PID" 2>/dev/null || ! kill -0 "$B_PID" 2>/dev/null; then
 	fail doorbell-hostile-client "A or B died: A: $(why "$A") B: $(why "$B")"
 elif [ "$(count "$A" "DB: down index=0 peer=1")" -ne "$downs_a" ] ||
 	[ "$(count "$B" "DB: down index=1 peer=0")" -ne "$downs_b" ]; then
-	fail doorbell-hostile-client "A and B missed doorbells meanwhile: $(grep 'DB: down' "$A" "$B" | tr '\n' '|')"
+	fail doorbell-hostile-client "A and B missed doorbells meanwhile:" \
+		"$(grep 'DB: down' "$A" "$B" | tr '\n' '|')"
 elif ! wait_count "$A" "DB: progress index=0" $((pa + 2)) 20 ||
 	! wait_count "$B" "DB: progress index=1" $((pb + 2)) 20; then
 	fail doorbell-hostile-client "A and B stopped making progress: A: $(why "$A" 3)"

@@ -18,7 +18,8 @@ source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/doorbell_common.sh
 source "$(dirname "$0")/doorbell_common.sh"
 
-NAMES=(doorbell-2vm doorbell-server-exits-when-idle doorbell-fastpath doorbell-4vm doorbell-2vm-userspace doorbell-mixed
+NAMES=(doorbell-2vm doorbell-server-exits-when-idle doorbell-fastpath doorbell-4vm
+	doorbell-2vm-userspace doorbell-mixed
 	doorbell-4vm-userspace doorbell-explicit-server)
 db_require "${NAMES[@]}"
 
@@ -60,7 +61,9 @@ results() { grep '^PASS: \|^FAIL: \|^SKIP: ' "$1"; }
 # counters OUT: acrn-dm's closing line "doorbells: R rung from user space, D dropped; E received
 # in user space" as "R D E".
 counters() {
-	sed -n 's/.*doorbells: \([0-9]*\) rung from user space, \([0-9]*\) dropped; \([0-9]*\) received in user space.*/\1 \2 \3/p' "$1" | tail -1
+	local n='\([0-9]*\)'
+	sed -n "s/.*doorbells: $n rung from user space, $n dropped; $n received in user space.*/\\1 \\2 \\3/p" \
+		"$1" | tail -1
 }
 
 # The guest-visible results with the fast paths and without them.
@@ -74,7 +77,8 @@ if [ "$ok_fast" -eq 1 ] && db_wait_no_server "$REGION" 5 && [ ! -e "$DB_RUN_DIR/
 	[ ! -e "$DB_RUN_DIR/$REGION.sock.id" ]; then
 	pass doorbell-server-exits-when-idle
 else
-	fail doorbell-server-exits-when-idle "server pids: $(db_server_pids "$REGION"); $(ls "$DB_RUN_DIR" | grep "$REGION" | tr '\n' ' ')"
+	fail doorbell-server-exits-when-idle "server pids: $(db_server_pids "$REGION"); left in" \
+		"$DB_RUN_DIR: $(ls "$DB_RUN_DIR" | grep "$REGION" | tr '\n' ' ')"
 fi
 
 # The fast paths carried the ping-pong: through acrn-dm's own code went only what the suite
