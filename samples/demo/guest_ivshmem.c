@@ -32,6 +32,7 @@ int guest_ivshmem_open(struct guest_ivshmem *d, int region_id)
 		d->bar0 = bar0.addr;
 		d->bar2 = bar2.addr;
 		d->size = bar2.size;
+		d->vectors = 0;
 		return 0;
 	}
 	if (region_id >= 0)
@@ -39,6 +40,24 @@ int guest_ivshmem_open(struct guest_ivshmem *d, int region_id)
 	else
 		printf("no ivshmem device\n");
 	return -1;
+}
+
+unsigned guest_ivshmem_doorbells(struct guest_ivshmem *d, uint8_t vector)
+{
+	int n = pci_msix_table_size(d->bdf);
+
+	d->vectors = 0;
+	if (n <= 0)
+		return 0;	/* the plain device */
+	/* MSI-X messages are memory writes by the device: bus mastering must be on. */
+	pci_cmd_update(d->bdf, PCI_CMD_MEM | PCI_CMD_MASTER, 0);
+	for (int k = 0; k < n; k++)
+		if (pci_msix_set(d->bdf, (unsigned)k, msi_address(), msi_data(vector), false) != 0)
+			return 0;
+	if (pci_msix_enable(d->bdf) != 0)
+		return 0;
+	d->vectors = (unsigned)n;
+	return d->vectors;
 }
 
 uint32_t guest_ivshmem_ivposition(const struct guest_ivshmem *d)

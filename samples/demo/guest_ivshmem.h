@@ -20,6 +20,7 @@ struct guest_ivshmem {
 	uint64_t bar0;		/* registers (uncached, in the PCI hole) */
 	uint64_t bar2;		/* shared memory, identity-mapped write-back */
 	uint64_t size;
+	unsigned vectors;	/* MSI-X vectors set up by guest_ivshmem_doorbells (0: none) */
 };
 
 /*
@@ -34,6 +35,13 @@ static inline void *guest_ivshmem_mem(const struct guest_ivshmem *d, uint64_t of
 {
 	return (void *)(uintptr_t)(d->bar2 + off);
 }
+
+/*
+ * The doorbell variant (BAR1, MSI-X): points every MSI-X vector at this vCPU's LAPIC vector
+ * `vector` and enables MSI-X and bus mastering, so a peer's doorbell ends wait_irq(). Returns
+ * the number of vectors (also in d->vectors), 0 for the plain device.
+ */
+unsigned guest_ivshmem_doorbells(struct guest_ivshmem *d, uint8_t vector);
 
 /* IVPosition: this VM's peer id on a doorbell device, 0 on the plain device. */
 uint32_t guest_ivshmem_ivposition(const struct guest_ivshmem *d);

@@ -2,7 +2,7 @@
 # commands and answers through one ivshmem region with samples/lib/ivmsg.c.
 include tests/guest/guest.mk
 
-DEMO_COMMON := samples/lib/ivmsg.c samples/demo/guest_ivshmem.c
+DEMO_COMMON := samples/lib/ivmsg.c samples/demo/guest_ivshmem.c samples/demo/demo_link.c
 DEMO_OPERATOR_SRCS := samples/demo/operator.c $(DEMO_COMMON)
 DEMO_RT_SRCS := samples/demo/rt.c samples/demo/plant.c $(DEMO_COMMON)
 

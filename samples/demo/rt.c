@@ -4,19 +4,19 @@
  * after "stop". It answers before printing: the serial port costs a VM exit per character, and
  * the operator is waiting.
  *
- * Command line: region_id=N picks the ivshmem device (default DEMO_REGION_ID).
+ * Command line: region_id=N picks the ivshmem device (default DEMO_REGION_ID). On the doorbell
+ * device (vectors=N) it halts until the operator rings, and rings back with each answer.
  * Exit status: 0 after "stop", 1 on a channel error or 30 s without a command.
  */
 #include "guest.h"
-#include "guest_ivshmem.h"
-#include "ivmsg.h"
-#include "plant.h"
+#include "demo_link.h"
 #include "demo_wait.h"
+#include "plant.h"
 
 #define ATTACH_TIMEOUT_US	(20ull * 1000 * 1000)
 #define IDLE_TIMEOUT_US		(30ull * 1000 * 1000)
 
-static struct ivmsg_chan chan;
+static struct demo_link link;
 static struct plant plant;
 
 __attribute__((noreturn)) static void fail(const char *what, int err)
@@ -26,12 +26,12 @@ __attribute__((noreturn)) static void fail(const char *what, int err)
 }
 
 /* Waits for the operator to format the region (it may boot later than we do). */
-static void attach(const struct guest_ivshmem *dev)
+static void attach(void)
 {
 	uint64_t t0 = time_us();
 	int ret, last = 0;
 
-	while ((ret = ivmsg_attach(&chan, guest_ivshmem_mem(dev, 0), dev->size)) != 0) {
+	while ((ret = ivmsg_attach(&link.chan, guest_ivshmem_mem(&link.dev, 0), link.dev.size))) {
 		if (ret != last && ret != IVMSG_ENOTREADY)
 			printf("rt: not attached yet: %s\n", ivmsg_strerror(ret));
 		last = ret;
@@ -39,7 +39,8 @@ static void attach(const struct guest_ivshmem *dev)
 			fail("no channel to attach to within 20 s", ret);
 		udelay(100);
 	}
-	printf("rt: attached to session %u, waiting for commands\n", chan.session);
+	demo_link_ready(&link);
+	printf("rt: attached to session %u, waiting for commands\n", link.chan.session);
 }
 
 static void answer(uint32_t seq, const char *text)
@@ -47,10 +48,10 @@ static void answer(uint32_t seq, const char *text)
 	struct demo_wait w = demo_wait_start(IDLE_TIMEOUT_US);
 	int ret;
 
-	while ((ret = ivmsg_send_str(&chan, DEMO_MSG_RESP, seq, text, NULL)) == IVMSG_EFULL) {
+	while ((ret = ivmsg_send_str(&link.chan, DEMO_MSG_RESP, seq, text, NULL)) == IVMSG_EFULL) {
 		if (demo_wait_expired(&w))
 			fail("response ring stays full", ret);
-		cpu_relax();
+		demo_link_idle(&link);
 	}
 	if (ret)
 		fail("send", ret);
@@ -58,32 +59,29 @@ static void answer(uint32_t seq, const char *text)
 
 int guest_main(const struct mb_info *mbi, const char *cmdline)
 {
-	struct guest_ivshmem dev;
 	struct ivmsg_msg cmd;
 	char text[IVMSG_PAYLOAD_MAX + 1];
 
 	(void)mbi;
 	timer_init();
 	plant_init(&plant);
-	if (guest_ivshmem_open(&dev, guest_ivshmem_cmdline_region(cmdline, DEMO_REGION_ID)))
+	if (demo_link_open(&link, cmdline, "rt"))
 		guest_exit(1);
-	printf("rt: ivshmem %s, region id 0x%x, %lu KiB shared at 0x%lx\n", pci_bdf_str(dev.bdf),
-	       dev.region_id, dev.size >> 10, dev.bar2);
-	attach(&dev);
+	attach();
 
 	struct demo_wait idle = demo_wait_start(IDLE_TIMEOUT_US);
 	for (;;) {
-		int ret = ivmsg_recv(&chan, &cmd);
+		int ret = ivmsg_recv(&link.chan, &cmd);
 
 		if (ret == IVMSG_EEMPTY) {
 			if (demo_wait_expired(&idle))
 				fail("no command for 30 s", ret);
-			cpu_relax();
+			demo_link_idle(&link);
 			continue;
 		}
 		if (ret == IVMSG_ERESET) {
 			printf("rt: the operator formatted the channel again\n");
-			attach(&dev);
+			attach();
 			continue;
 		}
 		if (ret)
@@ -99,6 +97,7 @@ int guest_main(const struct mb_info *mbi, const char *cmdline)
 		printf("rt: #%u %.*s -> %s\n", plant.commands - 1, (int)cmd.len,
 		       (const char *)cmd.data, text);
 		if (stop) {
+			demo_link_report(&link, "rt");
 			printf("rt: stopped after %u commands\n", plant.commands);
 			guest_exit(0);
 		}

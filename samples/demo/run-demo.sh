@@ -3,12 +3,21 @@
 # acrn-dm: the operator VM sends commands, the real-time VM runs them on a fake plant and
 # answers (samples/demo/operator.c, rt.c, over samples/lib/ivmsg.c).
 #
-# Usage: samples/demo/run-demo.sh [BUILD_DIR]   (DEMO_TIMEOUT=seconds, default 60)
+# Usage: samples/demo/run-demo.sh [--doorbell] [BUILD_DIR]   (DEMO_TIMEOUT=seconds, default 60)
+#   --doorbell (or DEMO_DOORBELL=1): the doorbell variant of the device (vectors=1, MSI-X, an
+#   auto-started acrn-ivshmem-server): the guests halt while they wait and ring each other,
+#   instead of polling the plain device.
 # Prints both serial consoles live, prefixed [operator] / [rt]; acrn-dm's own log goes to
 # BUILD_DIR/demo/*.log. Exits 0 only when both VMs powered off with status 0. The region,
-# /dev/shm/<unique name>, is removed at the end (acrn-dm itself never unlinks a region).
+# /dev/shm/<unique name>, is removed at the end (acrn-dm itself never unlinks a region), and so
+# are the server's files in /run/acrn-ivshmem.
 set -uo pipefail
 
+DOORBELL=${DEMO_DOORBELL:-0}
+if [ "${1:-}" = --doorbell ]; then
+	DOORBELL=1
+	shift
+fi
 BUILD=$(realpath "${1:-build}")
 DM=$BUILD/bin/acrn-dm
 OPERATOR=$BUILD/guest/demo_operator.elf
@@ -17,6 +26,9 @@ LOGS=$BUILD/demo
 TIMEOUT=${DEMO_TIMEOUT:-60}
 REGION_ID=0x1000
 REGION_MB=2
+DEVOPTS=
+[ "$DOORBELL" = 1 ] && DEVOPTS=,vectors=1
+SERVER_DIR=/run/acrn-ivshmem	# where acrn-dm starts its own server
 
 die() { echo "run-demo: $*" >&2; exit 1; }
 
@@ -40,6 +52,11 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -f "/dev/shm/$REGION"
+	if [ "$DOORBELL" = 1 ]; then
+		# The auto-started server exits when its last VM has gone; give it a moment.
+		sleep 0.5
+		rm -f "$SERVER_DIR/$REGION".{sock,sock.id,lock,log}
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -49,13 +66,13 @@ trap 'exit 130' INT TERM
 start() {
 	local name=$1 image=$2
 	"$DM" --vmm kvm --debugexit -l com1,stdio \
-		-s 0:0,hostbridge -s 1:0,lpc -s "5,ivshmem,dm:/$REGION,$REGION_MB,$REGION_ID" \
+		-s 0:0,hostbridge -s 1:0,lpc -s "5,ivshmem,dm:/$REGION,$REGION_MB,$REGION_ID$DEVOPTS" \
 		-E "$image" -B "region_id=$REGION_ID" -m 128M "$name" \
 		2>"$LOGS/$name.log" > >(sed -u "s/^/[$name] /" | tee "$LOGS/$name.console") &
 	PIDS+=($!)
 }
 
-echo "run-demo: region /dev/shm/$REGION ($REGION_MB MiB, region id $REGION_ID), timeout ${TIMEOUT}s"
+echo "run-demo: region /dev/shm/$REGION ($REGION_MB MiB, region id $REGION_ID$([ "$DOORBELL" = 1 ] && echo ", doorbells")), timeout ${TIMEOUT}s"
 # The real-time VM first, as in the seed's set-up; either order works (the operator formats the
 # channel, the real-time VM waits for it).
 start rt "$RT"

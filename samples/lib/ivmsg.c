@@ -120,6 +120,8 @@ int ivmsg_format(struct ivmsg_chan *c, void *base, size_t size, uint32_t slots)
 	__atomic_store_n(&h->version_major, (uint16_t)IVMSG_VERSION_MAJOR, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->version_minor, (uint16_t)IVMSG_VERSION_MINOR, __ATOMIC_RELEASE);
 	store32(&h->peer_session, 0);
+	store32(&h->doorbell_id[0], 0);
+	store32(&h->doorbell_id[1], 0);
 	store32(&h->msg_size, IVMSG_MSG_SIZE);
 	store32(&h->slots, slots);
 	store32(&h->total_size, (uint32_t)need);
@@ -233,6 +235,20 @@ void ivmsg_set_doorbell(struct ivmsg_chan *c, ivmsg_doorbell_fn fn, void *ctx)
 		return;
 	c->doorbell = fn;
 	c->doorbell_ctx = fn ? ctx : NULL;
+}
+
+void ivmsg_set_local_id(struct ivmsg_chan *c, uint16_t id)
+{
+	if (c && c->base && c->session)
+		store32(&hdr(c)->doorbell_id[c->side], IVMSG_ID_VALID | id);
+}
+
+int ivmsg_peer_id(const struct ivmsg_chan *c)
+{
+	if (!c || !c->base || !c->session)
+		return -1;
+	uint32_t v = load32(&hdr(c)->doorbell_id[1 - c->side]);
+	return v & IVMSG_ID_VALID ? (int)(v & 0xffff) : -1;
 }
 
 /* Side A is formatting the region again, or has: our session is over. */

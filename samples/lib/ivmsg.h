@@ -44,7 +44,7 @@
 
 #define IVMSG_MAGIC		0x47534d49u	/* "IMSG" in memory */
 #define IVMSG_VERSION_MAJOR	1		/* a different major version is refused */
-#define IVMSG_VERSION_MINOR	0		/* a newer minor version is accepted */
+#define IVMSG_VERSION_MINOR	1		/* a newer minor version is accepted */
 #define IVMSG_STATE_READY	0x52454459u	/* "YDER": the header is complete */
 
 #define IVMSG_MSG_SIZE		128		/* bytes per slot */
@@ -86,7 +86,11 @@ struct ivmsg_shm_header {
 	uint32_t ring_off[2];
 	uint32_t slot_off[2];
 	uint32_t total_size;	/* bytes of the region the channel uses */
+	/* Since 1.1: each side's doorbell peer id (IVPosition) | IVMSG_ID_VALID, or 0. */
+	uint32_t doorbell_id[2];
 };
+
+#define IVMSG_ID_VALID		0x80000000u
 
 /* One message, as copied out of (or into) a slot. */
 struct ivmsg_msg {
@@ -147,6 +151,14 @@ bool ivmsg_peer_attached(const struct ivmsg_chan *c);
 
 /* Sets (or, with fn NULL, clears) the doorbell called after every successful send. */
 void ivmsg_set_doorbell(struct ivmsg_chan *c, ivmsg_doorbell_fn fn, void *ctx);
+
+/*
+ * Doorbell devices: tells the peer which id rings us (our IVPosition, 0..65535), and reads
+ * the id the peer published (-1 while it has not). Each format clears both. The peer's value
+ * is only ever used as a doorbell destination, so it is not trusted beyond its 16 bits.
+ */
+void ivmsg_set_local_id(struct ivmsg_chan *c, uint16_t id);
+int ivmsg_peer_id(const struct ivmsg_chan *c);
 
 /*
  * Queues one message: type, ref and len bytes of data. *seq (if seq is not NULL) gets the

@@ -5,9 +5,10 @@
 #   demo/operator-first   the operator boots first and waits for the real-time VM
 #   demo/stale-region     the region already holds random bytes (a previous user's data): the
 #                         real-time VM waits until the operator has formatted it
+#   demo/doorbell         run-demo.sh --doorbell: MSI-X doorbells wake the halted guests
 . "$(dirname "$0")/lib.sh"
 
-require_kvm demo demo/operator-first demo/stale-region
+require_kvm demo demo/operator-first demo/stale-region demo/doorbell
 
 OPERATOR=$GUESTS/demo_operator.elf
 RT=$GUESTS/demo_rt.elf
@@ -72,5 +73,24 @@ chmod 600 "/dev/shm/$region"
 run_pair demo/stale-region 1 rt operator "$region"
 grep -q '^rt: not attached yet: region holds no ivmsg channel' "$TMP/rt.out" ||
 	fail demo/stale-region "the real-time VM never saw the stale data it had to wait out"
+
+# --- the doorbell variant: every guest must have been woken by its peer at least once ---
+out=$TMP/doorbell.out
+timeout --kill-after=5 120 bash "$(dirname "$0")/../../samples/demo/run-demo.sh" --doorbell "$BUILD" \
+	>"$out" 2>&1
+status=$?
+region=$(sed -n 's|^run-demo: region /dev/shm/\([^ ]*\) .*|\1|p' "$out")
+[ -n "$region" ] && SHM_REGIONS+=("$region")
+if [ "$status" -ne 0 ]; then
+	fail demo/doorbell "run-demo.sh --doorbell exited $status: $(tail -n 6 "$out" | tr '\n' '|')"
+elif ! grep -q '^\[operator\] operator: doorbells: IVPosition' "$out" ||
+	! grep -q "^\[rt\] rt: woken [1-9][0-9]* times by the peer's doorbell" "$out" ||
+	! grep -q "^\[operator\] operator: woken [1-9][0-9]* times by the peer's doorbell" "$out"; then
+	fail demo/doorbell "no doorbell woke a guest: $(grep -E 'doorbell|woken' "$out" | tr '\n' '|')"
+elif ls /run/acrn-ivshmem/"$region".* >/dev/null 2>&1; then
+	fail demo/doorbell "the server's files for $region were left in /run/acrn-ivshmem"
+else
+	pass demo/doorbell
+fi
 
 finish

@@ -546,6 +546,31 @@ static void test_reset_stress(void **state)
 	fx_free(st.f);
 }
 
+static void test_doorbell_ids(void **state)
+{
+	struct fx *f = fx_pair(SLOTS);
+	(void)state;
+	assert_int_equal(ivmsg_peer_id(&f->a), -1);
+	assert_int_equal(ivmsg_peer_id(&f->b), -1);
+	ivmsg_set_local_id(&f->a, 0);		/* 0 is a valid peer id */
+	ivmsg_set_local_id(&f->b, 65535);
+	assert_int_equal(ivmsg_peer_id(&f->b), 0);
+	assert_int_equal(ivmsg_peer_id(&f->a), 65535);
+	/* Only 16 bits of whatever the peer wrote are used. */
+	shm_hdr(f)->doorbell_id[1] = 0xffffffffu;
+	assert_int_equal(ivmsg_peer_id(&f->a), 0xffff);
+	shm_hdr(f)->doorbell_id[1] = 0x7fffffffu;
+	assert_int_equal(ivmsg_peer_id(&f->a), -1);
+	/* A new session forgets both. */
+	assert_int_equal(ivmsg_format(&f->a, f->mem, f->size, SLOTS), 0);
+	assert_int_equal(ivmsg_peer_id(&f->a), -1);
+	assert_int_equal(shm_hdr(f)->doorbell_id[0], 0);
+	struct ivmsg_chan none = { 0 };
+	assert_int_equal(ivmsg_peer_id(&none), -1);
+	ivmsg_set_local_id(&none, 1);
+	fx_free(f);
+}
+
 static unsigned rings;
 
 static void count_ring(void *ctx)
@@ -670,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_stale_peer_writes_nothing),
 		cmocka_unit_test(test_reset_stress),
 		cmocka_unit_test(test_doorbell),
+		cmocka_unit_test(test_doorbell_ids),
 		cmocka_unit_test(test_region_larger),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_strerror),
