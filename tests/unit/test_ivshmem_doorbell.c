@@ -717,15 +717,19 @@ static void test_server_lost_and_back(void **state)
 	assert_int_equal(mmio_read(vm, regs + REG_IV_POSITION, 4), OWN_ID);
 	mmio_write(vm, regs + REG_DOORBELL, 4, 1u << 16 | 0);
 
-	/* A new server with another region: refused, the device stays disconnected. */
+	/* A new server with another region (tried after 500 ms): refused, still disconnected. */
 	const uint16_t none[] = { 0 };
 	server_new(7, none, 0, NVEC, -1);
 	run_loop_for(700);
+	assert_int_equal(next_server, 2);
 	assert_int_equal(nioevs, 0);
-	/* Then the right one, with the same memory and another id for us. */
+	/* Then the right one (tried 1 s later), with the same memory and another id for us. */
 	const uint16_t now[] = { 2 };
 	struct server *s2 = server_new(4, now, 1, NVEC, s->shm);
-	run_loop_for(700);
+	run_loop_for(300);
+	assert_int_equal(next_server, 2); /* not yet: the retries back off */
+	run_loop_for(1000);
+	assert_int_equal(next_server, 3);
 	assert_int_equal(mmio_read(vm, regs + REG_IV_POSITION, 4), 4);
 	expect_ioevents(regs, s2, 4);
 	assert_int_equal(nirqfds, NVEC);

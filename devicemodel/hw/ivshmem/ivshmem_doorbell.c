@@ -36,7 +36,8 @@
 
 #define HANDSHAKE_TIMEOUT_MS	5000
 #define OWN_VECTORS_GRACE_MS	200	/* see handshake() */
-#define RECONNECT_INTERVAL_MS	500
+#define RECONNECT_INTERVAL_MS	500	/* the first retry; each failure doubles it... */
+#define RECONNECT_MAX_MS	4000	/* ...up to this */
 
 struct own_vector {
 	int irqfd;		/* backend handle while attached, else -1 */
@@ -59,6 +60,7 @@ struct ivshmem_doorbell {
 	int sock;
 	guint sock_watch;
 	guint reconnect_timer;
+	unsigned reconnect_ms;		/* the delay of the pending retry */
 	struct ivshmem_client *client;	/* NULL while disconnected */
 	int peer_id;			/* IVPosition; kept across a server loss */
 
@@ -352,6 +354,7 @@ static void on_client_event(void *opaque, const struct ivshmem_client_event *ev)
 }
 
 static gboolean on_server_message(gint fd, GIOCondition cond, gpointer data);
+static gboolean on_reconnect_timer(gpointer data);
 static void schedule_reconnect(struct ivshmem_doorbell *db);
 
 static void server_lost_locked(struct ivshmem_doorbell *db, const char *why)
@@ -505,6 +508,20 @@ static void watch_socket_locked(struct ivshmem_doorbell *db)
 				       db);
 }
 
+/*
+ * A failed attempt waits twice as long for the next one: an attempt may start a server and wait
+ * for it (in this main loop), which must not repeat every 500 ms when the server cannot start.
+ */
+static gboolean retry_later(struct ivshmem_doorbell *db)
+{
+	pthread_mutex_lock(&db->lock);
+	db->reconnect_ms = db->reconnect_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
+								    : db->reconnect_ms * 2;
+	db->reconnect_timer = g_timeout_add(db->reconnect_ms, on_reconnect_timer, db);
+	pthread_mutex_unlock(&db->lock);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_reconnect_timer(gpointer data)
 {
 	struct ivshmem_doorbell *db = data;
@@ -513,7 +530,7 @@ static gboolean on_reconnect_timer(gpointer data)
 	char err[256];
 	if (db_connect(db, &client, &sock, err, sizeof(err)) < 0) {
 		pr_dbg("ivshmem", "%s: reconnecting: %s", db->iv->dev->name, err);
-		return G_SOURCE_CONTINUE;
+		return retry_later(db);
 	}
 	/*
 	 * Keep the mapping the guest has: the new fd must be the same memory (the same shm or
@@ -534,7 +551,7 @@ static gboolean on_reconnect_timer(gpointer data)
 		db->wrong_region_logged = true;
 		ivshmem_client_free(client);
 		close(sock);
-		return G_SOURCE_CONTINUE;
+		return retry_later(db);
 	}
 	pthread_mutex_lock(&db->lock);
 	db->client = client;
@@ -558,8 +575,10 @@ static gboolean on_reconnect_timer(gpointer data)
 static void schedule_reconnect(struct ivshmem_doorbell *db)
 {
 	pthread_mutex_lock(&db->lock);
-	if (!db->reconnect_timer)
-		db->reconnect_timer = g_timeout_add(RECONNECT_INTERVAL_MS, on_reconnect_timer, db);
+	if (!db->reconnect_timer) {
+		db->reconnect_ms = RECONNECT_INTERVAL_MS;
+		db->reconnect_timer = g_timeout_add(db->reconnect_ms, on_reconnect_timer, db);
+	}
 	pthread_mutex_unlock(&db->lock);
 }
 
