@@ -45,7 +45,7 @@ deps-test:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(wildcard $(BUILD)/bin/*) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/bin/* $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf $(BUILD)
