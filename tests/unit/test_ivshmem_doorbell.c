@@ -795,6 +795,35 @@ static void test_bad_servers(void **state)
 	assert_int_equal(nirqfds, 0);
 }
 
+/* A server that hands over a pipe instead of an eventfd must not make the main loop spin. */
+static void test_own_fd_not_an_eventfd(void **state)
+{
+	struct vm *vm = *state;
+	const uint16_t peers[] = { 1 };
+	struct server *s = server_new(OWN_ID, peers, 1, 0, -1);
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	srv_send(s, OWN_ID, p[0]);			/* own vector 0: a pipe */
+	for (unsigned v = 1; v < NVEC; v++)
+		srv_send(s, OWN_ID, s->own[v]);
+	close(p[0]);
+	close(p[1]);	/* at EOF the read end is readable for ever */
+
+	assert_int_equal(add_doorbell(vm, ",irqfd=off"), 0);
+	start(vm);
+	msix_entry(vm, 0, 0x41, false);
+	msix_entry(vm, 1, 0x42, false);
+	msix_ctrl(vm, true, false);
+	run_loop();
+	/* The pipe's watch is gone: nothing is left to dispatch. */
+	assert_false(g_main_context_iteration(NULL, FALSE));
+	/* The other vectors still work. */
+	unsigned msis = calls_count(CALL_SEND_MSI);
+	signal_fd(s->own[1]);
+	run_loop();
+	assert_int_equal(calls_count(CALL_SEND_MSI), msis + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_lost_and_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fewer_vectors_from_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_servers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_fd_not_an_eventfd, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

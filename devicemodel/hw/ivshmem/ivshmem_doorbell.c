@@ -71,6 +71,7 @@ struct ivshmem_doorbell {
 	GArray *ioevents;		/* struct ioevent registered with the backend */
 	bool ioeventfd_ok;
 	bool irqfd_ok;
+	struct log_ratelimit fastpath_log;	/* a guest can exhaust KVM's ioeventfds */
 
 	/* What went through this process rather than the kernel's fast paths (logged at exit). */
 	uint64_t rung_user;		/* doorbells written to a peer's eventfd here */
@@ -147,8 +148,9 @@ static void ioevent_add_locked(struct ivshmem_doorbell *db, unsigned peer, unsig
 		return;
 	}
 	if (ret < 0) {
-		pr_warn("ivshmem", "%s: ioeventfd for peer %u vector %u: %s (using the slow path)",
-			db->iv->dev->name, peer, vector, strerror(-ret));
+		if (log_ratelimit_ok(&db->fastpath_log, 5))
+			pr_warn("ivshmem", "%s: ioeventfd for peer %u vector %u: %s (using the slow "
+				"path)", db->iv->dev->name, peer, vector, strerror(-ret));
 		return;
 	}
 	g_array_append_val(db->ioevents, ev);
@@ -211,11 +213,25 @@ static gboolean on_own_eventfd(gint fd, GIOCondition cond, gpointer data)
 	struct watch_ctx *ctx = data;
 	(void)cond;
 	uint64_t count;
-	if (read(fd, &count, sizeof(count)) == sizeof(count)) {
+	ssize_t n = read(fd, &count, sizeof(count));
+	if (n == sizeof(count)) {
 		__atomic_add_fetch(&ctx->db->received_user, 1, __ATOMIC_RELAXED);
 		db_vector_event(ctx->db, ctx->vector);
+		return G_SOURCE_CONTINUE;
 	}
-	return G_SOURCE_CONTINUE;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	/*
+	 * Readable but not an eventfd's 8 bytes (a server handed us a pipe or a file): watching it
+	 * would spin the main loop. The vector goes quiet instead, and says so once.
+	 */
+	struct ivshmem_doorbell *db = ctx->db;
+	pr_warn("ivshmem", "%s: the server's fd for vector %u is not an eventfd; the vector is "
+		"ignored", db->iv->dev->name, ctx->vector);
+	pthread_mutex_lock(&db->lock);
+	db->vec[ctx->vector].watch = 0;
+	pthread_mutex_unlock(&db->lock);
+	return G_SOURCE_REMOVE;
 }
 
 static void watch_start_locked(struct ivshmem_doorbell *db, unsigned k)
@@ -266,7 +282,7 @@ static void vector_route_locked(struct ivshmem_doorbell *db, unsigned k)
 		}
 		if (ret == -ENOTSUP)
 			db->irqfd_ok = false;
-		else
+		else if (log_ratelimit_ok(&db->fastpath_log, 5))
 			pr_warn("ivshmem", "%s: irqfd for vector %u: %s (using the slow path)",
 				db->iv->dev->name, k, strerror(-ret));
 		irqfd_detach_locked(db, k);
