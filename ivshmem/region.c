@@ -1,5 +1,6 @@
 /* Region life cycle common to every backend: dispatch, adopt, map, close. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,4 +219,55 @@ void ivshmem_region_close(struct ivshmem_region *r)
 		close(r->fd);
 	/* Never unlinked: ACRN keeps a dm:/ region for the next boot of the VM. */
 	region_reset(r);
+}
+
+int region_create_or_open(struct ivshmem_region *r, const char *name,
+			  const struct named_object_ops *ops, struct ivshmem_error *err)
+{
+	int fd, ret;
+
+	/*
+	 * Create-or-open, twice at most: if the creator gives up and removes the object between our
+	 * EEXIST and our open, the second round creates it ourselves.
+	 */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		fd = ops->open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+		if (fd >= 0) {
+			ret = 0;
+			if (ftruncate(fd, (off_t)r->size) < 0)
+				ret = ivshmem_fail(err, errno, "sizing %s failed: %s", r->path,
+						   strerror(errno));
+			if (ret == 0 && ops->ready)
+				ret = ops->ready(fd, r, err);
+			if (ret < 0) {
+				close(fd);
+				ops->unlink(name);
+				return ret;
+			}
+			r->fd = fd;
+			r->created = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return ivshmem_fail(err, errno, "creating %s failed: %s", r->path,
+					    strerror(errno));
+
+		fd = ops->open(name, O_RDWR, 0);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return ivshmem_fail(err, errno, "opening existing %s failed: %s", r->path,
+					    strerror(errno));
+		ret = region_check_existing_size(fd, r->size, r->path, err);
+		if (ret == 0 && ops->ready)
+			ret = ops->ready(fd, r, err);
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
+		r->fd = fd;
+		r->created = false;
+		return 0;
+	}
+	return ivshmem_fail(err, EAGAIN, "%s kept disappearing while being opened", r->path);
 }

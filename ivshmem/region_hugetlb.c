@@ -135,13 +135,30 @@ static int hugetlbfs_dir(const struct ivshmem_region_opts *o, char *dir, size_t 
 	return 0;
 }
 
+static int hugetlbfs_file_open(const char *path, int flags, mode_t mode)
+{
+	return open(path, flags | O_CLOEXEC, mode);
+}
+
+/* Every huge page is allocated before the region is used: a short pool fails here, not as SIGBUS. */
+static int hugetlbfs_file_ready(int fd, const struct ivshmem_region *r, struct ivshmem_error *err)
+{
+	return hugetlb_allocate(fd, r->size, r->page_size, r->path, err);
+}
+
+static const struct named_object_ops hugetlbfs_file_ops = {
+	.open = hugetlbfs_file_open,
+	.unlink = unlink,
+	.ready = hugetlbfs_file_ready,
+};
+
 int region_open_hugetlbfs(struct ivshmem_region *r, const struct ivshmem_region_opts *o,
 			  struct ivshmem_error *err)
 {
 	/* Room for "/NAME" after the directory inside r->path. */
 	char dir[sizeof(r->path) - IVSHMEM_NAME_MAX - 1];
 	uint64_t page_size = 0;
-	int fd, ret;
+	int ret;
 
 	ret = hugetlbfs_dir(o, dir, sizeof(dir), &page_size, err);
 	if (ret < 0)
@@ -155,49 +172,7 @@ int region_open_hugetlbfs(struct ivshmem_region *r, const struct ivshmem_region_
 	}
 	r->page_size = page_size;
 	snprintf(r->path, sizeof(r->path), "%s/%s", dir, o->name);
-
-	for (int attempt = 0; attempt < 2; attempt++) {
-		fd = open(r->path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			if (ftruncate(fd, (off_t)o->size) < 0) {
-				ret = ivshmem_fail(err, errno, "sizing %s failed: %s", r->path,
-						   strerror(errno));
-				goto fail_created;
-			}
-			ret = hugetlb_allocate(fd, o->size, page_size, r->path, err);
-			if (ret < 0)
-				goto fail_created;
-			r->fd = fd;
-			r->created = true;
-			return 0;
-		}
-		if (errno != EEXIST)
-			return ivshmem_fail(err, errno, "creating %s failed: %s", r->path,
-					    strerror(errno));
-
-		fd = open(r->path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0)
-			return ivshmem_fail(err, errno, "opening existing %s failed: %s", r->path,
-					    strerror(errno));
-		ret = region_check_existing_size(fd, o->size, r->path, err);
-		if (ret == 0)
-			ret = hugetlb_allocate(fd, o->size, page_size, r->path, err);
-		if (ret < 0) {
-			close(fd);
-			return ret;
-		}
-		r->fd = fd;
-		r->created = false;
-		return 0;
-	}
-	return ivshmem_fail(err, EAGAIN, "%s kept disappearing while being opened", r->path);
-
-fail_created:
-	close(fd);
-	unlink(r->path);
-	return ret;
+	return region_create_or_open(r, r->path, &hugetlbfs_file_ops, err);
 }
 
 int ivshmem_hugetlbfs_default_dir(char *dir, size_t len, struct ivshmem_error *err)

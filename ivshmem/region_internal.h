@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ivshmem_region.h"
 
@@ -21,6 +22,26 @@ int region_open_hugetlbfs(struct ivshmem_region *r, const struct ivshmem_region_
 			  struct ivshmem_error *err) __attribute__((warn_unused_result));
 int region_open_memfd(struct ivshmem_region *r, const struct ivshmem_region_opts *o,
 		      struct ivshmem_error *err) __attribute__((warn_unused_result));
+
+/*
+ * How a backend reaches its named objects: POSIX shm (shm_open/shm_unlink on "/NAME") or a file in
+ * a hugetlbfs mount (open/unlink on DIR/NAME). ready, when set, runs on the fd of a created (and
+ * sized) or opened object before it is accepted: hugetlbfs allocates its huge pages there.
+ */
+struct named_object_ops {
+	int (*open)(const char *name, int flags, mode_t mode);
+	int (*unlink)(const char *name);
+	int (*ready)(int fd, const struct ivshmem_region *r, struct ivshmem_error *err);
+};
+
+/*
+ * ACRN's contract for a named region: create it exclusively with mode 0600 and size it, or open the
+ * existing one and insist on its size (region_check_existing_size). A creator that fails removes
+ * what it created. Sets r->fd and r->created; r->path and r->size name and size the object.
+ */
+int region_create_or_open(struct ivshmem_region *r, const char *name,
+			  const struct named_object_ops *ops, struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
 
 /*
  * For an opener of an existing named object: waits (at most ivshmem_size_wait_ms) while its size is
