@@ -14,7 +14,6 @@ cd "$(dirname "$0")/../.." || exit 1
 
 T=ivshmem_badargs
 GUEST=$GUESTS/ivshmem_plain.elf
-show() { sed 's/^/    | /' "$1"; }
 
 # expect_error NAME TEXT REGION -s ARGS...: acrn-dm exits 1, prints TEXT exactly once, does not
 # crash, and /dev/shm/REGION does not exist afterwards (when REGION is not empty).

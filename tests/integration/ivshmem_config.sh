@@ -25,7 +25,6 @@ if [ ! -f "$GUEST" ]; then
 	finish
 fi
 
-show() { sed 's/^/    | /' "$1"; }
 
 # config_test NAME GUEST_ARGS ACRN-DM ARGS...
 config_test() {

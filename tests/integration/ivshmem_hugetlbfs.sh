@@ -19,10 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 T=ivshmem_hugetlbfs
 require_kvm $T/no-mount $T/two-vms $T/restart
 
-GUEST=$GUESTS/ivshmem_plain.elf
-PAT=$BUILD/tests/tools/ivshmem-pattern
-VM_TIMEOUT=150
-WAIT_MS=120000
+# shellcheck source=tests/integration/ivshmem_pair.sh
+. tests/integration/ivshmem_pair.sh
 PAGES=4			# 2 MiB pages: the 2 MiB region needs one; some slack for a reopen
 NR=/proc/sys/vm/nr_hugepages
 if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
@@ -32,12 +30,8 @@ if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	finish
 fi
 
-show() { sed 's/^/    | /' "$1"; }
 # allocated FILE: bytes the file has allocated (on hugetlbfs: whole huge pages).
 allocated() { echo $(($(stat -c '%b * %B' "$1"))); }
-guest_passed() {
-	[ "$2" -eq 0 ] && grep -qx 'PASS: ivshmem_plain' "$1" && ! grep -q '^FAIL: ' "$1"
-}
 
 # ---- giving back: VMs first, then the files, the mount, the pages; then lib.sh's cleanup ----
 MNT=
@@ -133,20 +127,9 @@ echo "    reserved $ADDED huge pages, hugetlbfs mounted on $MNT"
 N=$(unique_region ivhuge)
 DEV="5,ivshmem,dm:/$N,2,0,mem=hugetlbfs,hugetlbfs=$MNT"
 SEED=$((RANDOM * 32768 + RANDOM))
-start_vm "$TMP/w.out" "${BASE_SLOTS[@]}" -s "$DEV" -m 128M -E "$GUEST" \
-	-B "role=writer seed=$SEED timeout_ms=$WAIT_MS" writer
-WRITER=$VM_PID
-run_vm $VM_TIMEOUT "$TMP/r.out" "${BASE_SLOTS[@]}" -s "$DEV" -m 128M -E "$GUEST" \
-	-B "role=reader timeout_ms=$WAIT_MS" reader
-rs=$?
-wait_vm "$WRITER" $VM_TIMEOUT
-ws=$?
-if ! guest_passed "$TMP/w.out" $ws; then
-	fail $T/two-vms "writer VM exit status $ws"
-	show "$TMP/w.out"
-elif ! guest_passed "$TMP/r.out" $rs; then
-	fail $T/two-vms "reader VM exit status $rs"
-	show "$TMP/r.out"
+writer_and_reader "$DEV" $SEED
+if pair_failed $T/two-vms; then
+	:
 elif [ -e "/dev/shm/$N" ]; then
 	fail $T/two-vms "the region went to /dev/shm/$N, not to hugetlbfs"
 elif ! out=$("$PAT" verify "$MNT/$N" --seed $SEED --answered 2>&1); then
@@ -159,19 +142,5 @@ else
 fi
 
 # ---- restart ----
-run_vm $VM_TIMEOUT "$TMP/r2.out" "${BASE_SLOTS[@]}" -s "$DEV" -m 128M -E "$GUEST" \
-	-B "role=reader timeout_ms=5000" reader2
-rs=$?
-if ! guest_passed "$TMP/r2.out" $rs; then
-	fail $T/restart "the restarted reader VM exited with $rs"
-	show "$TMP/r2.out"
-elif ! grep -q 'ivshmem: .*(existing)' "$TMP/r2.out"; then
-	fail $T/restart "acrn-dm did not report opening the existing region"
-	show "$TMP/r2.out"
-elif ! out=$("$PAT" verify "$MNT/$N" --seed $SEED --answered 2>&1) ||
-	[[ $out != *"2 reader run(s)"* ]]; then
-	fail $T/restart "after the second reader: $out"
-else
-	pass $T/restart
-fi
+reader_again $T/restart "$DEV" "$MNT/$N" $SEED
 finish

@@ -26,7 +26,6 @@ if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	finish
 fi
 
-show() { sed 's/^/    | /' "$1"; }
 
 # move_test NAME EXTRA_GUEST_ARGS
 move_test() {

@@ -26,7 +26,6 @@ if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	finish
 fi
 
-show() { sed 's/^/    | /' "$1"; }
 
 # ---- three-devices ----
 A=$(unique_region ivmultiA)

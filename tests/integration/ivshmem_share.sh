@@ -19,10 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 T=ivshmem_share
 require_kvm $T/two-vms $T/reader-killed $T/restart-after-exit
 
-GUEST=$GUESTS/ivshmem_plain.elf
-PAT=$BUILD/tests/tools/ivshmem-pattern
-VM_TIMEOUT=150		# seconds for one VM; the guests' own waits are bounded by WAIT_MS
-WAIT_MS=120000
+# shellcheck source=tests/integration/ivshmem_pair.sh
+. tests/integration/ivshmem_pair.sh
 if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	for n in two-vms reader-killed restart-after-exit; do
 		fail "$T/$n" "$GUEST or $PAT is missing (make build-all)"
@@ -30,12 +28,7 @@ if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	finish
 fi
 
-show() { sed 's/^/    | /' "$1"; }
 
-# guest_passed OUT STATUS: acrn-dm exited 0 and the guest printed its final PASS and no FAIL.
-guest_passed() {
-	[ "$2" -eq 0 ] && grep -qx 'PASS: ivshmem_plain' "$1" && ! grep -q '^FAIL: ' "$1"
-}
 
 # dev NAME: the -s option of a 2 MiB dm:/ region, as a launch script writes it.
 dev() { echo "5,ivshmem,dm:/$1,2,0"; }
@@ -43,20 +36,9 @@ dev() { echo "5,ivshmem,dm:/$1,2,0"; }
 # ---- two-vms ----
 R=$(unique_region ivshare)
 SEED=$((RANDOM * 32768 + RANDOM))
-start_vm "$TMP/w.out" "${BASE_SLOTS[@]}" -s "$(dev "$R")" -m 128M -E "$GUEST" \
-	-B "role=writer seed=$SEED timeout_ms=$WAIT_MS" writer
-WRITER=$VM_PID
-run_vm $VM_TIMEOUT "$TMP/r.out" "${BASE_SLOTS[@]}" -s "$(dev "$R")" -m 128M -E "$GUEST" \
-	-B "role=reader timeout_ms=$WAIT_MS" reader
-rs=$?
-wait_vm "$WRITER" $VM_TIMEOUT
-ws=$?
-if ! guest_passed "$TMP/w.out" $ws; then
-	fail $T/two-vms "writer VM exit status $ws"
-	show "$TMP/w.out"
-elif ! guest_passed "$TMP/r.out" $rs; then
-	fail $T/two-vms "reader VM exit status $rs"
-	show "$TMP/r.out"
+writer_and_reader "$(dev "$R")" $SEED
+if pair_failed $T/two-vms; then
+	:
 elif ! out=$("$PAT" verify "/dev/shm/$R" --seed $SEED --answered 2>&1); then
 	fail $T/two-vms "the region file does not hold the writer's pattern: $out"
 else
@@ -68,21 +50,7 @@ fi
 if [ ! -f "/dev/shm/$R" ]; then
 	fail $T/restart-after-exit "/dev/shm/$R was removed when the VMs exited"
 else
-	run_vm $VM_TIMEOUT "$TMP/r2.out" "${BASE_SLOTS[@]}" -s "$(dev "$R")" -m 128M -E "$GUEST" \
-		-B "role=reader timeout_ms=5000" reader2
-	rs=$?
-	if ! guest_passed "$TMP/r2.out" $rs; then
-		fail $T/restart-after-exit "the restarted reader VM exited with $rs"
-		show "$TMP/r2.out"
-	elif ! grep -q 'ivshmem: .*(existing)' "$TMP/r2.out"; then
-		fail $T/restart-after-exit "acrn-dm did not report opening the existing region"
-		show "$TMP/r2.out"
-	elif ! out=$("$PAT" verify "/dev/shm/$R" --seed $SEED --answered 2>&1) ||
-		[[ $out != *"2 reader run(s)"* ]]; then
-		fail $T/restart-after-exit "after the second reader: $out"
-	else
-		pass $T/restart-after-exit
-	fi
+	reader_again $T/restart-after-exit "$(dev "$R")" "/dev/shm/$R" $SEED
 fi
 
 # ---- reader-killed ----
@@ -115,10 +83,10 @@ else
 		rs=$?
 		wait_vm "$WRITER" $VM_TIMEOUT
 		ws=$?
-		if ! guest_passed "$TMP/kr2.out" $rs; then
+		if ! plain_passed "$TMP/kr2.out" $rs; then
 			fail $T/reader-killed "the restarted reader VM exited with $rs"
 			show "$TMP/kr2.out"
-		elif ! guest_passed "$TMP/kw.out" $ws; then
+		elif ! plain_passed "$TMP/kw.out" $ws; then
 			fail $T/reader-killed "the writer VM exited with $ws"
 			show "$TMP/kw.out"
 		elif ! out=$("$PAT" verify "/dev/shm/$R" --seed $SEED --answered 2>&1) ||

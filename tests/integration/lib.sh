@@ -89,6 +89,15 @@ wait_for_line() {
 	return 1
 }
 
+# show FILE: a transcript, indented so that its own PASS/FAIL lines are not counted.
+show() { sed 's/^/    | /' "$1"; }
+
+# guest_passed OUT STATUS GUEST: acrn-dm exited 0 and the guest printed its final "PASS: GUEST" and
+# no FAIL line.
+guest_passed() {
+	[ "$2" -eq 0 ] && grep -qx "PASS: $3" "$1" && ! grep -q '^FAIL: ' "$1"
+}
+
 # expect_guest_pass NAME OUTFILE STATUS: PASS when the guest printed "PASS: " and exited 0.
 expect_guest_pass() {
 	local name=$1 out=$2 status=$3
