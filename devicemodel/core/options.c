@@ -330,8 +330,12 @@ static GOptionContext *make_context(struct parse_state *st)
 		"Start a VM with ACRN-compatible devices, among them ivshmem shared memory:\n"
 		"  -s 5,ivshmem,dm:/NAME,SIZE_MB[,REGION_ID][,key=value...]\n"
 		"  -s 5,ivshmem,hv:/NAME,SIZE_MB[,REGION_ID]   (ACRN hypervisor-land region)\n"
-		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, hugepages=on, large=on, vectors=<n>, ioeventfd=on|off, irqfd=on|off, "
-		"server=<socket>");
+		"Keys: mem=shm|hugetlbfs|memfd, hugetlbfs=<dir>, hugepages=on, large=on,\n"
+		"      vectors=<n>, server=<socket>, ioeventfd=on|off, irqfd=on|off");
+	g_option_context_set_description(ctx,
+		"Exit status: the value the guest wrote to port 0xf4 (--debugexit); 1 for a bad command\n"
+		"line or a start-up error; 2 when the guest faulted or the hypervisor stopped it;\n"
+		"128+N when stopped by signal N.\n");
 	return ctx;
 }
 
