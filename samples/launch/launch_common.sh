@@ -47,3 +47,37 @@ check_region() {
 check_vm_name() {
 	[[ $1 =~ ^[^[:space:]]{1,15}$ ]] || die "VM name '$1': 1 to 15 bytes without spaces"
 }
+
+# acrn_dm_args ARRAY LAND: the arguments every VM on the region gets, into ARRAY, in the order
+# ACRN's configurator writes them (LAND: dm or hv). The VM name and any extra options follow.
+acrn_dm_args() {
+	local -n _args=$1
+	local land=$2
+	# ACRN's acrn-dm reads the region id as decimal only: hex is converted here.
+	local region_id=${SHM_REGION_ID}
+	if [[ ${region_id} =~ ^0[xX][0-9A-Fa-f]+$ ]]; then
+		region_id=$((region_id))
+	elif [[ ${region_id} =~ ^[0-9]+$ ]]; then
+		region_id=$((10#${region_id}))
+	fi
+
+	# shellcheck disable=SC2054 # the commas belong to acrn-dm's -s and -l syntax
+	_args=(
+		-m "${MEM_SIZE}"
+		# The configurator emits the ivshmem device right after the host bridge; hv:/ keeps
+		# its prefix, since the hypervisor matches the whole "hv:/NAME".
+		-s 0:0,hostbridge
+		-s "${SHM_SLOT},ivshmem,${land}:/${SHM_NAME},${SHM_SIZE_MB},${region_id}"
+		-s 1:0,lpc
+		-l com1,stdio
+	)
+	if [ -n "${GUEST_KERNEL}" ]; then
+		_args+=(-k "${GUEST_KERNEL}")	# ACRN's acrn-dm; this project's boots ELF only
+	else
+		# A Multiboot image (Zephyr for ACRN) starts in 32-bit protected mode.
+		_args+=(-E "${GUEST_ELF}")
+	fi
+	if [ -n "${BOOTARGS}" ]; then
+		_args+=(-B "${BOOTARGS}")
+	fi
+}

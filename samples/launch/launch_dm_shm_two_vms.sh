@@ -61,32 +61,7 @@ dm_params_vm2=()
 build_dm_params() {
 	local -n _params=$1
 	local vm_name=$2
-	# ACRN's acrn-dm reads the region id as decimal only: hex is converted here.
-	local region_id=${SHM_REGION_ID}
-	if [[ ${region_id} =~ ^0[xX][0-9A-Fa-f]+$ ]]; then
-		region_id=$((region_id))
-	elif [[ ${region_id} =~ ^[0-9]+$ ]]; then
-		region_id=$((10#${region_id}))
-	fi
-
-	# shellcheck disable=SC2054 # the commas belong to acrn-dm's -s and -l syntax
-	_params=(
-		-m "${MEM_SIZE}"
-		# The configurator emits the ivshmem device right after the host bridge.
-		-s 0:0,hostbridge
-		-s "${SHM_SLOT},ivshmem,dm:/${SHM_NAME},${SHM_SIZE_MB},${region_id}"
-		-s 1:0,lpc
-		-l com1,stdio
-	)
-	if [ -n "${GUEST_KERNEL}" ]; then
-		_params+=(-k "${GUEST_KERNEL}")
-	else
-		# A Multiboot image (Zephyr for ACRN) starts in 32-bit protected mode.
-		_params+=(-E "${GUEST_ELF}")
-	fi
-	if [ -n "${BOOTARGS}" ]; then
-		_params+=(-B "${BOOTARGS}")
-	fi
+	acrn_dm_args "$1" dm
 	if [ -n "${VMM}" ]; then
 		_params+=(--vmm "${VMM}")
 	fi

@@ -52,30 +52,7 @@ dm_params=()
 
 # build_dm_params: the acrn-dm arguments into dm_params.
 build_dm_params() {
-	local region_id=${SHM_REGION_ID}
-	if [[ ${region_id} =~ ^0[xX][0-9A-Fa-f]+$ ]]; then
-		region_id=$((region_id))	# ACRN's acrn-dm reads decimal only
-	elif [[ ${region_id} =~ ^[0-9]+$ ]]; then
-		region_id=$((10#${region_id}))
-	fi
-
-	# shellcheck disable=SC2054 # the commas belong to acrn-dm's -s and -l syntax
-	dm_params=(
-		-m "${MEM_SIZE}"
-		-s 0:0,hostbridge
-		# hv:/ keeps the prefix: the hypervisor matches the whole "hv:/NAME".
-		-s "${SHM_SLOT},ivshmem,hv:/${SHM_NAME},${SHM_SIZE_MB},${region_id}"
-		-s 1:0,lpc
-		-l com1,stdio
-	)
-	if [ -n "${GUEST_KERNEL}" ]; then
-		dm_params+=(-k "${GUEST_KERNEL}")
-	else
-		dm_params+=(-E "${GUEST_ELF}")
-	fi
-	if [ -n "${BOOTARGS}" ]; then
-		dm_params+=(-B "${BOOTARGS}")
-	fi
+	acrn_dm_args dm_params hv
 	dm_params+=("${VM_NAME}")
 }
 
