@@ -9,7 +9,6 @@ build_needs=(
 	"make:make|make"
 	"pkg:glib-2.0|libglib2.0-dev"
 	"pkg:uuid|uuid-dev"
-	"pkg:libcrypto|libssl-dev"
 	"pkg:libxml-2.0|libxml2-dev"
 	"pkg:pciaccess|libpciaccess-dev"
 	"pkg:cmocka|libcmocka-dev"

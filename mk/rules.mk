@@ -5,7 +5,7 @@ AR         ?= ar
 PKG_CONFIG ?= pkg-config
 
 # Libraries the device model and tools link; asked of pkg-config once per make run.
-PKGS        := glib-2.0 uuid libcrypto
+PKGS        := glib-2.0 uuid
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
