@@ -19,8 +19,6 @@ build_needs=(
 )
 test_needs=(
 	"cmd:qemu-system-x86_64|qemu-system-x86"
-	"cmd:busybox|busybox-static"
-	"cmd:cpio|cpio"
 	"cmd:python3|python3"
 )
 
