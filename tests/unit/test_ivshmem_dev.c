@@ -136,13 +136,6 @@ static int fake_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva
 	return -EINVAL;
 }
 
-static int fake_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
-{
-	(void)vmm;
-	record_call(CALL_SEND_MSI, NULL, -1, addr, data, 0, 0);
-	return 0;
-}
-
 static int fake_create_vdev(struct vmm *vmm, const struct vmm_vdev *vdev)
 {
 	(void)vmm;
@@ -166,7 +159,7 @@ static const struct vmm_ops acrn_like_ops = {
 	.name = "fake-hsm",
 	.map_ram = fake_map_ram,
 	.unmap_ram = fake_unmap_ram,
-	.send_msi = fake_send_msi,
+	.send_msi = fixture_send_msi,
 	.create_vdev = fake_create_vdev,
 	.destroy_vdev = fake_destroy_vdev,
 };
@@ -176,7 +169,7 @@ static const struct vmm_ops kvm_like_ops = {
 	.name = "fake-kvm",
 	.map_ram = fake_map_ram,
 	.unmap_ram = fake_unmap_ram,
-	.send_msi = fake_send_msi,
+	.send_msi = fixture_send_msi,
 };
 
 /* The live mapping at gpa, or NULL. */

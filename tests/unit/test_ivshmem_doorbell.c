@@ -64,27 +64,7 @@ static unsigned nirqfds, irqfd_adds, irqfd_updates, irqfd_dels;
 static int next_handle;
 static bool backend_enotsup;
 
-static int fake_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec)
-{
-	(void)vmm; (void)hva; (void)exec;
-	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, 0, 0);
-	return 0;
-}
-
-static int fake_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva)
-{
-	(void)vmm; (void)hva;
-	record_call(CALL_UNMAP_RAM, NULL, -1, gpa, len, 0, 0);
-	return 0;
-}
-
-static int fake_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
-{
-	(void)vmm;
-	record_call(CALL_SEND_MSI, NULL, -1, addr, data, 0, 0);
-	return 0;
-}
-
+/* map_ram, unmap_ram and send_msi are the PCI fixture's; the fast paths are recorded here. */
 static int fake_ioeventfd_add(struct vmm *vmm, const struct vmm_ioeventfd *ev)
 {
 	(void)vmm;
@@ -170,9 +150,9 @@ static int fake_irqfd_del(struct vmm *vmm, int handle)
 
 static const struct vmm_ops fake_ops = {
 	.name = "fake-kvm",
-	.map_ram = fake_map_ram,
-	.unmap_ram = fake_unmap_ram,
-	.send_msi = fake_send_msi,
+	.map_ram = fixture_map_ram,
+	.unmap_ram = fixture_unmap_ram,
+	.send_msi = fixture_send_msi,
 	.ioeventfd_add = fake_ioeventfd_add,
 	.ioeventfd_del = fake_ioeventfd_del,
 	.irqfd_add = fake_irqfd_add,

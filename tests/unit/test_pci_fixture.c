@@ -52,21 +52,21 @@ const struct call *call_nth(enum call_kind kind, unsigned n)
 
 /* ---- the fake backend ---- */
 
-static int fake_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec)
+int fixture_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec)
 {
 	(void)vmm; (void)hva; (void)exec;
 	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, 0, fake_map_ram_result);
 	return fake_map_ram_result;
 }
 
-static int fake_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva)
+int fixture_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva)
 {
 	(void)vmm; (void)hva;
 	record_call(CALL_UNMAP_RAM, NULL, -1, gpa, len, 0, 0);
 	return 0;
 }
 
-static int fake_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
+int fixture_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
 {
 	(void)vmm;
 	record_call(CALL_SEND_MSI, NULL, -1, addr, data, 0, 0);
@@ -75,9 +75,9 @@ static int fake_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
 
 static const struct vmm_ops fake_vmm_ops = {
 	.name = "fake",
-	.map_ram = fake_map_ram,
-	.unmap_ram = fake_unmap_ram,
-	.send_msi = fake_send_msi,
+	.map_ram = fixture_map_ram,
+	.unmap_ram = fixture_unmap_ram,
+	.send_msi = fixture_send_msi,
 };
 
 struct vm *test_vm_new(void)

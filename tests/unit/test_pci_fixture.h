@@ -52,6 +52,11 @@ void record_call(enum call_kind kind, const struct pci_dev *dev, int idx, uint64
 /* The fake backend's map_ram fails with this when not 0. */
 extern int fake_map_ram_result;
 
+/* The fake backend's ops (each records its call), for tests that build a larger fake. */
+int fixture_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec);
+int fixture_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva);
+int fixture_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data);
+
 /*
  * A VM whose RAM [0, TEST_LOWMEM) and the LAPIC page are reserved in a real io_registry, with a
  * bus; calls reset. Freed with test_vm_free (which frees the bus).
