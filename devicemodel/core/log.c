@@ -1,6 +1,7 @@
 /* Leveled logging to stderr; see log.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "log.h"
@@ -35,7 +36,18 @@ void dm_log(enum log_level level, const char *prefix, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s: %s\n", prefix, level_names[level], msg);
+	/*
+	 * Under systemd (stderr connected to the journal, which sets JOURNAL_STREAM), a "<N>" syslog
+	 * priority in front of each line lets journalctl -p filter by level.
+	 */
+	static const char *const journal_priorities[] = {
+		[LOG_ERR] = "<3>", [LOG_WARN] = "<4>", [LOG_INFO] = "<6>", [LOG_DEBUG] = "<7>",
+	};
+	static int to_journal = -1;
+	if (to_journal < 0)
+		to_journal = getenv("JOURNAL_STREAM") != NULL;
+	fprintf(stderr, "%s%s: %s: %s\n", to_journal ? journal_priorities[level] : "", prefix,
+		level_names[level], msg);
 }
 
 bool log_ratelimit_ok(struct log_ratelimit *rl, unsigned burst)
