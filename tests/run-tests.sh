@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test and prints one summary line: "N passed, N failed, N skipped".
 #   unit tests:        every binary in --unit DIR (CMocka, built with ASan+UBSan); each test case counts
-#   integration tests: every tests/integration/*.sh, given the build directory; each
+#   integration tests: every tests/integration/*.sh but lib.sh and *_common.sh (sourced helpers),
+#                      given the build directory; each
 #                      "PASS: name" / "FAIL: name: why" / "SKIP: name: why" line counts, and a script
 #                      that exits non-zero without printing FAIL counts as one failure.
 # Options: --build DIR (default build), --unit DIR (default DIR/san/tests/unit),
@@ -72,6 +73,8 @@ for bin in "$unit"/test_*; do
 done
 echo "== integration tests with $build"
 for script in tests/integration/*.sh; do
+	# lib.sh and *_common.sh are sourced by the scripts, not tests of their own.
+	case $(basename "$script") in lib.sh | *_common.sh) continue ;; esac
 	[ -f "$script" ] && selected "$script" && run_integration "$script"
 done
 

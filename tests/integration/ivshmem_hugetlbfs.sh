@@ -19,8 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 T=ivshmem_hugetlbfs
 require_kvm $T/no-mount $T/two-vms $T/restart
 
-# shellcheck source=tests/integration/ivshmem_pair.sh
-. tests/integration/ivshmem_pair.sh
+# shellcheck source=tests/integration/ivshmem_common.sh
+. tests/integration/ivshmem_common.sh
 PAGES=4			# 2 MiB pages: the 2 MiB region needs one; some slack for a reopen
 NR=/proc/sys/vm/nr_hugepages
 if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then

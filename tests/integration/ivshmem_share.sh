@@ -19,8 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 T=ivshmem_share
 require_kvm $T/two-vms $T/reader-killed $T/restart-after-exit
 
-# shellcheck source=tests/integration/ivshmem_pair.sh
-. tests/integration/ivshmem_pair.sh
+# shellcheck source=tests/integration/ivshmem_common.sh
+. tests/integration/ivshmem_common.sh
 if [ ! -f "$GUEST" ] || [ ! -x "$PAT" ]; then
 	for n in two-vms reader-killed restart-after-exit; do
 		fail "$T/$n" "$GUEST or $PAT is missing (make build-all)"
