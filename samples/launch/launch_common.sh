@@ -81,3 +81,20 @@ acrn_dm_args() {
 		_args+=(-B "${BOOTARGS}")
 	fi
 }
+
+# common_option OPTION VALUE: applies one of the settings every launch script takes (the guest
+# image, memory, and the region); false when OPTION is not one of them.
+common_option() {
+	case $1 in
+	--elf) GUEST_ELF=${2:?}; GUEST_KERNEL= ;;
+	--kernel) GUEST_KERNEL=${2:?} ;;
+	--bootargs) BOOTARGS=${2:?} ;;
+	--mem) MEM_SIZE=${2:?} ;;
+	--name) SHM_NAME=${2:?} ;;
+	--size) SHM_SIZE_MB=${2:?} ;;
+	--region-id) SHM_REGION_ID=${2:?} ;;
+	--slot) SHM_SLOT=${2:?} ;;
+	--acrn-dm) ACRN_DM=${2:?} ;;
+	*) return 1 ;;
+	esac
+}

@@ -111,18 +111,13 @@ main() {
 		case $1 in
 		--dry-run) dry_run=1; shift ;;
 		--scenario) scenario=${2:?}; shift 2 ;;
-		--elf) GUEST_ELF=${2:?}; GUEST_KERNEL=; shift 2 ;;
-		--kernel) GUEST_KERNEL=${2:?}; shift 2 ;;
-		--bootargs) BOOTARGS=${2:?}; shift 2 ;;
-		--mem) MEM_SIZE=${2:?}; shift 2 ;;
-		--name) SHM_NAME=${2:?}; shift 2 ;;
-		--size) SHM_SIZE_MB=${2:?}; shift 2 ;;
-		--region-id) SHM_REGION_ID=${2:?}; shift 2 ;;
-		--slot) SHM_SLOT=${2:?}; shift 2 ;;
 		--vm-name) VM_NAME=${2:?}; shift 2 ;;
-		--acrn-dm) ACRN_DM=${2:?}; shift 2 ;;
 		-h | --help) sed -n '2,/^# ---- configuration/p' "$0" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-		*) die "unknown argument '$1' (--help lists them)" ;;
+		*)
+			# The settings both scripts share take one value each.
+			common_option "$@" || die "unknown argument '$1' (--help lists them)"
+			shift 2
+			;;
 		esac
 	done
 	check_config
