@@ -2,7 +2,8 @@
 #
 # Public targets (each runs the dependency check first, then builds):
 #   make              build everything into build/ (binaries in build/bin/)
-#   make check        all tests: unit tests under ASan+UBSan, guest integration, QEMU interop
+#   make check        all tests: unit tests under ASan+UBSan, guest integration, QEMU interop,
+#                     a replay of the fuzz corpora
 #   make demo         the main job: two VMs sharing one ivshmem region
 #   make bench        benchmarks, reported as ratios against baselines measured in the same run
 #   make fuzz         each libFuzzer target of tests/fuzz for FUZZ_SECONDS (default 60), one at a
