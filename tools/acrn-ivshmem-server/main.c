@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	const struct ivs_server_params params = {
 		.vectors = cfg.vectors,
 		.max_peers = cfg.max_peers,
+		.max_pending = cfg.max_pending,
 		.stall_timeout_ms = cfg.stall_timeout * 1000,
 		.allow_uids = cfg.allow_uids, .n_allow_uids = cfg.n_allow_uids,
 		.allow_gids = cfg.allow_gids, .n_allow_gids = cfg.n_allow_gids,
