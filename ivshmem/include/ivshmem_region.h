@@ -80,6 +80,11 @@ int ivshmem_region_map(struct ivshmem_region *r, struct ivshmem_error *err)
 
 /* Unmaps and closes; never unlinks. Safe on a zeroed, closed or half-opened region. */
 void ivshmem_region_close(struct ivshmem_region *r);
+/*
+ * For a start-up that failed after the region was opened: closes it and, only if this process
+ * created the named object (r->created), removes it again. An existing region is never removed.
+ */
+void ivshmem_region_discard(struct ivshmem_region *r);
 
 const char *ivshmem_backend_name(enum ivshmem_backend backend);
 
