@@ -52,6 +52,9 @@ static void test_region_ids(void **state)
 	assert_int_equal(parse_ok("dm:/r,4,0XfFfF").region_id, 0xffff);
 	assert_int_equal(parse_ok("dm:/r,4,65535").region_id, 65535);
 	assert_int_equal(parse_ok("dm:/r,4,007").region_id, 7);
+	/* The same rule as acrn-ivshmem-config's (one implementation): any number of digits. */
+	assert_int_equal(parse_ok("dm:/r,4,0x00001001").region_id, 0x1001);
+	assert_int_equal(parse_ok("dm:/r,4,0000004097").region_id, 4097);
 }
 
 static void test_sizes(void **state)

@@ -46,30 +46,6 @@ static bool field_is(const struct field *f, const char *word)
 	return f->len == strlen(word) && memcmp(f->text, word, f->len) == 0;
 }
 
-/* Decimal or 0x-hex, 0..0xFFFF, the whole field. */
-static bool parse_region_id(const struct field *f, uint16_t *id)
-{
-	char buf[16];
-	if (!field_copy(f, buf, sizeof(buf)) || buf[0] == '\0')
-		return false;
-	const char *digits = buf;
-	int base = 10;
-	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
-		digits = buf + 2;
-		base = 16;
-	}
-	if (*digits == '\0')
-		return false;
-	for (const char *p = digits; *p; p++)
-		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
-			return false;
-	unsigned long v = strtoul(digits, NULL, base);
-	if (strlen(digits) > 6 || v > 0xFFFF)
-		return false;
-	*id = (uint16_t)v;
-	return true;
-}
-
 /*
  * dir (from key=shown) as an existing directory: absolute, canonicalised (no symlink, "." or "..")
  * into out. Paths are resolved once, here, so that what is logged is what is used.
@@ -293,9 +269,12 @@ int ivshmem_parse_config(const char *text, struct ivshmem_config *cfg, char *err
 	/* Field 3, when it is not a key: the region id. */
 	size_t next = 2;
 	if (nfields > 2 && !memchr(fields[2].text, '=', fields[2].len)) {
-		if (!parse_region_id(&fields[2], &cfg->region_id))
-			return fail(err, errlen, "region id '%.*s': expected 0..65535, decimal or 0x-hex",
-				    (int)fields[2].len, fields[2].text);
+		char idbuf[32];
+		if (!field_copy(&fields[2], idbuf, sizeof(idbuf)))
+			return fail(err, errlen, "region id '%.*s...': expected 0..65535, decimal or "
+				    "0x-hex", 16, fields[2].text);
+		if (ivshmem_parse_region_id(idbuf, &cfg->region_id, &ierr) < 0)
+			return fail(err, errlen, "%s", ierr.msg); /* it starts with "region id" */
 		next = 3;
 	}
 
