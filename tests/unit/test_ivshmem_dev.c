@@ -952,7 +952,8 @@ static void test_bad_options(void **state)
 		{ "dm:/,2", "region name", "name: region name" },
 		{ "dm:/@_and_a_name_much_longer_than_27_characters,2", "longer than 27", NULL },
 		{ "hv:/@,2,0,mem=shm", "hypervisor-land", NULL },
-		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/nonexistent-ivdev-dir", "dm:/", NULL },
+		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/nonexistent-ivdev-dir", "hugetlbfs=", NULL },
+		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/tmp", "dm:/", NULL },
 	};
 
 	char log[4096];
