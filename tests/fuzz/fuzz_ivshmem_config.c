@@ -74,8 +74,16 @@ static void canonical(const struct ivshmem_config *cfg, char *buf, size_t len)
 		KEY(",hugepages=on");
 	if (cfg->size > IVSHMEM_SIZE_MB_MAX_DEFAULT * MiB)
 		KEY(",large=on");
+	/* The default socket is left out, as a user would: its directory need not exist yet
+	 * (acrn-dm creates it when it starts the server), while an explicit server= must name an
+	 * existing one. */
+	char default_server[sizeof(cfg->server) + 32];
+	snprintf(default_server, sizeof(default_server), "%s/%s.sock", IVSHMEM_SERVER_DIR,
+		 cfg->name);
 	if (cfg->vectors)
-		KEY(",vectors=%u,server=%s", cfg->vectors, cfg->server);
+		KEY(",vectors=%u", cfg->vectors);
+	if (cfg->vectors && strcmp(cfg->server, default_server) != 0)
+		KEY(",server=%s", cfg->server);
 	if (!cfg->ioeventfd)
 		KEY(",ioeventfd=off");
 	if (!cfg->irqfd)
