@@ -59,10 +59,11 @@ enum pci_bar_type {
 struct pci_bar {
 	enum pci_bar_type type;
 	bool prefetch;
-	bool ram;		/* mapped through ops->bar_map/bar_unmap, never trapped */
+	bool ram;		/* guest memory, never trapped (see pci_set_bar_memory) */
+	void *memory;		/* RAM BAR: the host memory mapped wherever it decodes; NULL: reserved */
 	uint64_t size;		/* power of two; I/O >= 4, memory >= 16, RAM BARs >= 4 KiB */
 	uint64_t addr;		/* as programmed (by the allocator, then by the guest) */
-	bool mapped;		/* decoded right now: trapped range registered, or bar_map succeeded */
+	bool mapped;		/* decoded right now: trapped, mapped or reserved at mapped_addr */
 	uint64_t mapped_addr;	/* where it is decoded, when mapped */
 };
 
@@ -85,21 +86,6 @@ struct pci_dev_ops {
 	/* Trapped BAR accesses; off is relative to the BAR. size 1, 2, 4 or 8. */
 	int (*bar_read)(struct pci_dev *dev, int idx, uint64_t off, unsigned size, uint64_t *value);
 	int (*bar_write)(struct pci_dev *dev, int idx, uint64_t off, unsigned size, uint64_t value);
-
-	/*
-	 * RAM BARs: decode turned on at gpa (map the memory there) or off at gpa (unmap it).
-	 * A guest moving a decoded BAR gives bar_unmap(old) then bar_map(new). When bar_map fails
-	 * the BAR stays programmed but not decoded, and nothing is mapped.
-	 */
-	int (*bar_map)(struct pci_dev *dev, int idx, uint64_t gpa);
-	void (*bar_unmap)(struct pci_dev *dev, int idx, uint64_t gpa);
-
-	/*
-	 * Optional, trapped (non-RAM) BARs: decode turned on at gpa, or off (gpa 0), after the trap
-	 * itself was registered or removed; a move gives off then on. For a device that binds
-	 * something else to the BAR's address (ivshmem's doorbell ioeventfds).
-	 */
-	void (*bar_decoded)(struct pci_dev *dev, int idx, uint64_t gpa);
 };
 
 /*
@@ -143,11 +129,50 @@ int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len);
 
 /*
  * Declares BAR idx and allocates its address from the bus windows (naturally aligned, memory BARs
- * on at least 4 KiB). MEM64 takes idx and idx+1. Returns 0, -EINVAL (bad idx/size/type, idx
- * taken, a RAM BAR that is not a memory BAR of at least 4 KiB) or -ENOSPC (window exhausted).
+ * on at least 4 KiB). MEM64 takes idx and idx+1. A trapped BAR's accesses reach ops->bar_read and
+ * ops->bar_write; a RAM BAR (ram) is guest memory, see pci_set_bar_memory. Returns 0, -EINVAL (bad
+ * idx/size/type, idx taken, a RAM BAR that is not a memory BAR of at least 4 KiB) or -ENOSPC
+ * (window exhausted).
  */
 int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t size,
 		bool prefetch, bool ram) __attribute__((warn_unused_result));
+
+/*
+ * The PCI core owns what sits behind a BAR: the device declares it once and the core maps,
+ * unmaps and moves it whenever the guest reprograms the BAR or toggles decode (QEMU's memory
+ * regions, Cloud Hypervisor's BAR relocation). A move onto guest RAM or another BAR is refused:
+ * the BAR stays programmed but not decoded, and nothing of it is mapped anywhere.
+ *
+ * pci_set_bar_memory: the host memory behind RAM BAR idx (bar size bytes at hva, page aligned),
+ * given during init. A RAM BAR without memory is only reserved where it decodes: the hypervisor
+ * provides what is there (ACRN's hypervisor-land devices). -EINVAL for a BAR that is not a RAM
+ * BAR, a misaligned hva, or after the bus started.
+ */
+int pci_set_bar_memory(struct pci_dev *dev, int idx, void *hva) __attribute__((warn_unused_result));
+
+/*
+ * An ioeventfd in memory BAR idx: while the BAR decodes, a guest write of len bytes at
+ * BAR + off (of exactly data when datamatch) signals fd in the hypervisor without a trap; the
+ * core binds it wherever the BAR goes. Writes that match none are trapped as usual, so the device
+ * handles every write the same way whether or not the fast path took it: when the backend has no
+ * ioeventfds (or runs out of them) the trap is the path. May be called at any time from any
+ * thread; fd must stay open until the ioeventfd is deleted (or the device is destroyed).
+ * add: 0, -EINVAL (not a trapped memory BAR, len not 1/2/4/8, beyond the BAR, fd < 0), -EEXIST
+ * (one with the same off, datamatch and data is there), -ENOMEM. del: 0 or -ENOENT; it takes
+ * exactly what add was given.
+ */
+struct pci_bar_ioeventfd {
+	uint64_t off;
+	unsigned len;
+	bool datamatch;
+	uint64_t data;
+	int fd;
+};
+int pci_bar_add_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev)
+	__attribute__((warn_unused_result));
+int pci_bar_del_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev);
+/* Deletes every ioeventfd of BAR idx (a device whose fds are all about to close). */
+void pci_bar_clear_ioeventfds(struct pci_dev *dev, int idx);
 
 /* ---- the bus ---- */
 
@@ -157,8 +182,8 @@ struct pci_bus;
  * Set-up and teardown (new, add_device, start, free, find) run on one thread while no vCPU runs;
  * the set of devices is fixed once the bus is started. Config accesses (pci_cfg_access, ports
  * 0xCF8-0xCFF) may come from any thread: a bus mutex serialises them, so emulation callbacks
- * reached from a config write (bar_map, bar_unmap, the MSI-X notifier) run with it held and must
- * not make config accesses themselves.
+ * reached from a config write (the MSI-X notifier) run with it held and must not make config
+ * accesses themselves.
  */
 struct pci_bus *pci_bus_new(struct vm *vm);
 /* Calls every device's deinit (unmapping decoded BARs first) and frees the bus. */
@@ -171,7 +196,8 @@ int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
 /*
  * "Firmware" step before the guest starts: sets the multi-function bit where a slot has several
  * functions, enables I/O and memory decode and bus mastering on every device, and decodes every
- * BAR (registering trapped ranges, calling bar_map for RAM BARs). Registers ports 0xCF8-0xCFF.
+ * BAR (trapped ranges registered, RAM BARs mapped or reserved, ioeventfds bound). Registers ports
+ * 0xCF8-0xCFF. Fails, with one line saying which BAR, when a BAR cannot be decoded.
  */
 int pci_bus_start(struct pci_bus *bus) __attribute__((warn_unused_result));
 

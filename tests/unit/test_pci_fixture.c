@@ -54,8 +54,8 @@ const struct call *call_nth(enum call_kind kind, unsigned n)
 
 int fixture_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec)
 {
-	(void)vmm; (void)hva; (void)exec;
-	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, 0, fake_map_ram_result);
+	(void)vmm; (void)exec;
+	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, (uint64_t)(uintptr_t)hva, fake_map_ram_result);
 	return fake_map_ram_result;
 }
 
@@ -73,11 +73,30 @@ int fixture_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+int fake_ioeventfd_result;
+
+static int fixture_ioeventfd_add(struct vmm *vmm, const struct vmm_ioeventfd *ev)
+{
+	(void)vmm;
+	record_call(CALL_IOEVENTFD_ADD, NULL, ev->fd, ev->addr, ev->data, ev->datamatch,
+		    fake_ioeventfd_result);
+	return fake_ioeventfd_result;
+}
+
+static int fixture_ioeventfd_del(struct vmm *vmm, const struct vmm_ioeventfd *ev)
+{
+	(void)vmm;
+	record_call(CALL_IOEVENTFD_DEL, NULL, ev->fd, ev->addr, ev->data, ev->datamatch, 0);
+	return 0;
+}
+
 static const struct vmm_ops fake_vmm_ops = {
 	.name = "fake",
 	.map_ram = fixture_map_ram,
 	.unmap_ram = fixture_unmap_ram,
 	.send_msi = fixture_send_msi,
+	.ioeventfd_add = fixture_ioeventfd_add,
+	.ioeventfd_del = fixture_ioeventfd_del,
 };
 
 struct vm *test_vm_new(void)
@@ -99,6 +118,7 @@ struct vm *test_vm_new(void)
 	vm->pci = pci_bus_new(vm);
 	assert_non_null(vm->pci);
 	fake_map_ram_result = 0;
+	fake_ioeventfd_result = 0;
 	calls_reset();
 	return vm;
 }
@@ -113,24 +133,7 @@ void test_vm_free(struct vm *vm)
 /* ---- testdev ---- */
 
 /* Host memory "backing" RAM BARs: never touched, the fake backend only records the address. */
-static char ram_backing[4096] __attribute__((aligned(4096)));
-
-static int testdev_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	/* Recorded before the backend call it leads to, with the result filled in after. */
-	unsigned at = ncalls;
-	record_call(CALL_BAR_MAP, dev, idx, gpa, 0, 0, 0);
-	int ret = vm_map_ram(dev->vm, gpa, dev->bars[idx].size, ram_backing);
-	if (at < MAX_CALLS)
-		calls[at].ret = ret;
-	return ret;
-}
-
-static void testdev_bar_unmap(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	record_call(CALL_BAR_UNMAP, dev, idx, gpa, 0, 0, 0);
-	(void)vm_unmap_ram(dev->vm, gpa, dev->bars[idx].size, ram_backing);
-}
+char testdev_ram[4096] __attribute__((aligned(4096)));
 
 uint64_t testdev_bar_value(int idx, uint64_t off)
 {
@@ -164,12 +167,13 @@ static int testdev_option(struct pci_dev *dev, const char *tok)
 	static const struct {
 		const char *prefix;
 		enum pci_bar_type type;
-		bool prefetch, ram;
+		bool prefetch, ram, memory;
 	} kinds[] = {
-		{ "ram32", PCI_BAR_MEM32, false, true }, { "ram", PCI_BAR_MEM64, true, true },
-		{ "m32p", PCI_BAR_MEM32, true, false },	  { "m32", PCI_BAR_MEM32, false, false },
-		{ "m64p", PCI_BAR_MEM64, true, false },	  { "m64", PCI_BAR_MEM64, false, false },
-		{ "io", PCI_BAR_IO, false, false },
+		{ "ram32", PCI_BAR_MEM32, false, true, true }, { "ram", PCI_BAR_MEM64, true, true, true },
+		{ "rsv", PCI_BAR_MEM64, true, true, false },
+		{ "m32p", PCI_BAR_MEM32, true, false, false }, { "m32", PCI_BAR_MEM32, false, false, false },
+		{ "m64p", PCI_BAR_MEM64, true, false, false }, { "m64", PCI_BAR_MEM64, false, false, false },
+		{ "io", PCI_BAR_IO, false, false, false },
 	};
 	unsigned a, b;
 	int id, len;
@@ -186,10 +190,11 @@ static int testdev_option(struct pci_dev *dev, const char *tok)
 		size_t n = strlen(kinds[k].prefix);
 		unsigned long long size;
 		int idx;
-		if (strncmp(tok, kinds[k].prefix, n) == 0 &&
-		    sscanf(tok + n, "%d=%lli", &idx, &size) == 2)
-			return pci_add_bar(dev, idx, kinds[k].type, size, kinds[k].prefetch,
-					   kinds[k].ram);
+		if (strncmp(tok, kinds[k].prefix, n) != 0 ||
+		    sscanf(tok + n, "%d=%lli", &idx, &size) != 2)
+			continue;
+		int ret = pci_add_bar(dev, idx, kinds[k].type, size, kinds[k].prefetch, kinds[k].ram);
+		return ret < 0 || !kinds[k].memory ? ret : pci_set_bar_memory(dev, idx, testdev_ram);
 	}
 	fail_msg("testdev: bad option '%s'", tok);
 	return -EINVAL;
@@ -217,8 +222,6 @@ static const struct pci_dev_ops testdev_ops = {
 	.deinit = testdev_deinit,
 	.bar_read = testdev_bar_read,
 	.bar_write = testdev_bar_write,
-	.bar_map = testdev_bar_map,
-	.bar_unmap = testdev_bar_unmap,
 };
 
 const struct pci_dev_ops *__real_pci_emul_find(const char *emul);

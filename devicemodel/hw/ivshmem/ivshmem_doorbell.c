@@ -12,7 +12,7 @@
  * has no ioeventfd or irqfd, the same happens in user space (ivshmem_doorbell_ring, and the
  * eventfd watch calling pci_msix_notify) with identical guest-visible behaviour.
  *
- * Threads: vCPU threads ring, move BAR0 and change MSI-X state; the main loop handles server
+ * Threads: vCPU threads ring and change MSI-X state; the main loop handles server
  * messages and eventfd watches. db->lock covers everything below; it is never held while calling
  * into the MSI-X helper (the helper calls our notifier without its own lock).
  */
@@ -47,12 +47,6 @@ struct own_vector {
 	uint32_t data;
 };
 
-struct ioevent {
-	uint16_t peer;
-	unsigned vector;
-	struct vmm_ioeventfd ioev;
-};
-
 struct ivshmem_doorbell {
 	struct ivshmem *iv;
 	pthread_mutex_t lock;
@@ -67,11 +61,9 @@ struct ivshmem_doorbell {
 	unsigned nvectors;
 	struct own_vector vec[IVSHMEM_MAX_VECTORS];
 
-	uint64_t regs_gpa;		/* BAR0 while decoded, 0 otherwise */
-	GArray *ioevents;		/* struct ioevent registered with the backend */
-	bool ioeventfd_ok;
+	bool ioeventfds;		/* declare them (ioeventfd=on) */
 	bool irqfd_ok;
-	struct log_ratelimit fastpath_log;	/* a guest can exhaust KVM's ioeventfds */
+	struct log_ratelimit fastpath_log;
 
 	/* What went through this process rather than the kernel's fast paths (logged at exit). */
 	uint64_t rung_user;		/* doorbells written to a peer's eventfd here */
@@ -118,87 +110,60 @@ void ivshmem_doorbell_ring(struct ivshmem *iv, uint32_t value)
 	}
 }
 
-/* ---- ioeventfds: one per (peer, vector) at BAR0 + Doorbell ---- */
+/*
+ * ---- ioeventfds: one per (peer, vector) at BAR0 + Doorbell ----
+ *
+ * Declared to the PCI core, which binds them wherever BAR0 decodes. Joins and departures change
+ * only their own entries, so a client that floods the server with connections costs each VM a few
+ * ioctls per connection, not a rebuild of the whole table.
+ */
 
-static void ioevents_clear_locked(struct ivshmem_doorbell *db)
+static struct pci_bar_ioeventfd doorbell_ioeventfd(unsigned peer, unsigned vector, int fd)
 {
-	for (guint i = 0; i < db->ioevents->len; i++)
-		vm_ioeventfd_del(db->iv->dev->vm, &g_array_index(db->ioevents, struct ioevent, i).ioev);
-	g_array_set_size(db->ioevents, 0);
+	return (struct pci_bar_ioeventfd){
+		.off = IVSHMEM_REG_DOORBELL, .len = 4, .datamatch = true,
+		.data = (uint64_t)peer << 16 | vector, .fd = fd,
+	};
 }
 
 static void ioevent_add_locked(struct ivshmem_doorbell *db, unsigned peer, unsigned vector, int fd)
 {
-	if (!db->regs_gpa || !db->ioeventfd_ok || fd < 0)
+	if (!db->ioeventfds || fd < 0)
 		return;
-	struct ioevent ev = {
-		.peer = (uint16_t)peer,
-		.vector = vector,
-		.ioev = {
-			.fd = fd,
-			.addr = db->regs_gpa + IVSHMEM_REG_DOORBELL,
-			.len = 4,
-			.datamatch = true,
-			.data = (uint64_t)peer << 16 | vector,
-		},
-	};
-	int ret = vm_ioeventfd_add(db->iv->dev->vm, &ev.ioev);
-	if (ret == -ENOTSUP) {
-		db->ioeventfd_ok = false; /* the user-space path serves every doorbell */
-		return;
-	}
-	if (ret < 0) {
-		if (log_ratelimit_ok(&db->fastpath_log, 5))
-			pr_warn("ivshmem", "%s: ioeventfd for peer %u vector %u: %s (using the slow "
-				"path)", db->iv->dev->name, peer, vector, strerror(-ret));
-		return;
-	}
-	g_array_append_val(db->ioevents, ev);
+	const struct pci_bar_ioeventfd ev = doorbell_ioeventfd(peer, vector, fd);
+	int ret = pci_bar_add_ioeventfd(db->iv->dev, IVSHMEM_BAR_REGS, &ev);
+	if (ret < 0 && log_ratelimit_ok(&db->fastpath_log, 5))
+		pr_warn("ivshmem", "%s: ioeventfd for peer %u vector %u: %s (using the slow path)",
+			db->iv->dev->name, peer, vector, strerror(-ret));
 }
 
 /* Unbinds the ioeventfds of one peer (its fds are about to be closed). */
 static void ioevents_remove_peer_locked(struct ivshmem_doorbell *db, unsigned peer)
 {
-	for (guint i = 0; i < db->ioevents->len;) {
-		struct ioevent *ev = &g_array_index(db->ioevents, struct ioevent, i);
-		if (ev->peer == peer) {
-			vm_ioeventfd_del(db->iv->dev->vm, &ev->ioev);
-			g_array_remove_index_fast(db->ioevents, i);
-		} else {
-			i++;
-		}
+	for (unsigned v = 0; v < ivshmem_client_peer_vectors(db->client, peer); v++) {
+		const struct pci_bar_ioeventfd ev =
+			doorbell_ioeventfd(peer, v, ivshmem_client_peer_fd(db->client, peer, v));
+		(void)pci_bar_del_ioeventfd(db->iv->dev, IVSHMEM_BAR_REGS, &ev); /* -ENOENT: never added */
 	}
 }
 
-/*
- * Re-registers every (peer, vector) ioeventfd for the current peers and BAR0 address: after BAR0
- * moved and after a (re)connection. Joins and departures change only their own entries, so a
- * client that floods the server with connections costs each VM a few ioctls per connection, not
- * a rebuild of the whole table (with the vCPUs' slow-path doorbells waiting on db->lock).
- */
-static void ioevents_sync_locked(struct ivshmem_doorbell *db)
+/* Every (peer, vector) of a client that just became live, ours included. */
+static void ioevents_add_all_locked(struct ivshmem_doorbell *db)
 {
-	ioevents_clear_locked(db);
-	if (!db->regs_gpa || !db->client || !db->ioeventfd_ok)
-		return;
 	unsigned count = ivshmem_client_peer_count(db->client);
 	uint16_t *ids = g_new(uint16_t, count ? count : 1);
 	unsigned n = ivshmem_client_peer_ids(db->client, ids, count);
-	for (unsigned i = 0; i < n && db->ioeventfd_ok; i++)
+	for (unsigned i = 0; i < n; i++)
 		for (unsigned v = 0; v < ivshmem_client_peer_vectors(db->client, ids[i]); v++)
 			ioevent_add_locked(db, ids[i], v, ivshmem_client_peer_fd(db->client, ids[i], v));
 	g_free(ids);
-	for (unsigned v = 0; v < ivshmem_client_own_vectors(db->client) && db->ioeventfd_ok; v++)
+	for (unsigned v = 0; v < ivshmem_client_own_vectors(db->client); v++)
 		ioevent_add_locked(db, (unsigned)db->peer_id, v, ivshmem_client_own_fd(db->client, v));
 }
 
-void ivshmem_doorbell_regs_moved(struct ivshmem *iv, uint64_t regs_gpa)
+static void ioevents_clear_locked(struct ivshmem_doorbell *db)
 {
-	struct ivshmem_doorbell *db = iv->doorbell;
-	pthread_mutex_lock(&db->lock);
-	db->regs_gpa = regs_gpa;
-	ioevents_sync_locked(db);
-	pthread_mutex_unlock(&db->lock);
+	pci_bar_clear_ioeventfds(db->iv->dev, IVSHMEM_BAR_REGS);
 }
 
 /* ---- receiving: own eventfds to MSI-X vectors ---- */
@@ -581,7 +546,7 @@ static gboolean on_reconnect_timer(gpointer data)
 		db->iv->dev->name, db->peer_id,
 		old_id == db->peer_id ? "" : " (IVPosition changed)", peers);
 	vectors_route_all_locked(db);
-	ioevents_sync_locked(db);
+	ioevents_add_all_locked(db);
 	watch_socket_locked(db);
 	db->reconnect_timer = 0;
 	pthread_mutex_unlock(&db->lock);
@@ -619,8 +584,7 @@ int ivshmem_doorbell_init(struct ivshmem *iv)
 	db->sock = -1;
 	db->peer_id = -1;
 	db->nvectors = iv->cfg.vectors;
-	db->ioevents = g_array_new(FALSE, FALSE, sizeof(struct ioevent));
-	db->ioeventfd_ok = iv->cfg.ioeventfd;
+	db->ioeventfds = iv->cfg.ioeventfd;
 	db->irqfd_ok = iv->cfg.irqfd;
 	for (unsigned k = 0; k < IVSHMEM_MAX_VECTORS; k++)
 		db->vec[k].irqfd = -1;
@@ -651,6 +615,7 @@ int ivshmem_doorbell_init(struct ivshmem *iv)
 
 	pthread_mutex_lock(&db->lock);
 	vectors_route_all_locked(db);
+	ioevents_add_all_locked(db);
 	watch_socket_locked(db);
 	db->live = true;
 	pthread_mutex_unlock(&db->lock);
@@ -682,7 +647,6 @@ void ivshmem_doorbell_free(struct ivshmem *iv)
 	if (db->sock >= 0)
 		close(db->sock);
 	pthread_mutex_unlock(&db->lock);
-	g_array_free(db->ioevents, TRUE);
 	pthread_mutex_destroy(&db->lock);
 	free(db);
 	iv->doorbell = NULL;

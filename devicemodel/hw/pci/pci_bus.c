@@ -26,6 +26,7 @@ struct pci_bus *pci_bus_new(struct vm *vm)
 		return NULL;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->ioev_lock, NULL);
 	bus->next_pio = PCI_PIO_BASE;
 	bus->next_mem32 = PCI_MMIO32_BASE;
 	bus->next_mem64 = pci_mmio64_base(bus);
@@ -38,6 +39,7 @@ static void dev_destroy(struct pci_dev *dev)
 	if (dev->ops->deinit)
 		dev->ops->deinit(dev->vm, dev);
 	pci_msix_free(dev); /* in case deinit left it */
+	pci_ioeventfds_free(dev);
 	free(pci_node_of(dev));
 }
 
@@ -51,6 +53,7 @@ void pci_bus_free(struct pci_bus *bus)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (bus->devs[s][f])
 				dev_destroy(bus->devs[s][f]);
+	pthread_mutex_destroy(&bus->ioev_lock);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
@@ -109,6 +112,7 @@ int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
 	if (ret < 0) {
 		pr_err("pci", "%s: initialisation failed: %s", dev->name, strerror(-ret));
 		pci_msix_free(dev);
+		pci_ioeventfds_free(dev);
 		free(node);
 		return ret;
 	}
