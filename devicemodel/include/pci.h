@@ -79,7 +79,10 @@ struct pci_dev_ops {
 	 */
 	int (*check_config)(const char *opts, char *err, size_t errlen);
 
-	/* opts: the text after "<emul>," or NULL. Returns 0 or a negative errno after logging why. */
+	/*
+	 * opts: the text after "<emul>," or NULL. Returns 0, or a negative errno after logging why
+	 * in one line (nobody above logs it again).
+	 */
 	int (*init)(struct vm *vm, struct pci_dev *dev, const char *opts);
 	void (*deinit)(struct vm *vm, struct pci_dev *dev);
 
@@ -108,7 +111,15 @@ struct pci_dev {
 	void *priv;		/* the emulation's own state */
 };
 
-/* ---- for emulations, during init ---- */
+/*
+ * ---- for emulations, during init ----
+ *
+ * Errors, here and in the whole device model: 0 or a negative errno, and the function that finds
+ * the failure logs it, once, naming the device and what was wrong; its callers pass the errno on
+ * without a line of their own. So the helpers below (pci_add_bar, pci_add_capability,
+ * pci_set_bar_memory, pci_bar_add_ioeventfd, pci_msix_init) log what they refuse, and an
+ * emulation's init that gets an error from one of them just returns it.
+ */
 
 uint8_t pci_get_cfg8(const struct pci_dev *dev, unsigned off);
 uint16_t pci_get_cfg16(const struct pci_dev *dev, unsigned off);
@@ -123,7 +134,8 @@ void pci_set_ids(struct pci_dev *dev, uint16_t vendor, uint16_t device, uint8_t 
 
 /*
  * Appends a capability of len bytes (id and next pointer included) to the list. Returns its
- * offset in config space, or -ENOSPC. The capability's own writable bits are the caller's to set.
+ * offset in config space, or -ENOSPC / -EINVAL after logging why. The capability's own writable
+ * bits are the caller's to set.
  */
 int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len);
 
@@ -157,9 +169,9 @@ int pci_set_bar_memory(struct pci_dev *dev, int idx, void *hva) __attribute__((w
  * handles every write the same way whether or not the fast path took it: when the backend has no
  * ioeventfds (or runs out of them) the trap is the path. May be called at any time from any
  * thread; fd must stay open until the ioeventfd is deleted (or the device is destroyed).
- * add: 0, -EINVAL (not a trapped memory BAR, len not 1/2/4/8, beyond the BAR, fd < 0), -EEXIST
- * (one with the same off, datamatch and data is there), -ENOMEM. del: 0 or -ENOENT; it takes
- * exactly what add was given.
+ * add: 0, or after logging why (at a limited rate: a peer may cause it at will) -EINVAL (not a
+ * trapped memory BAR, len not 1/2/4/8, beyond the BAR, fd < 0), -EEXIST (one with the same off,
+ * datamatch and data is there), -ENOMEM. del: 0 or -ENOENT; it takes exactly what add was given.
  */
 struct pci_bar_ioeventfd {
 	uint64_t off;
@@ -168,8 +180,7 @@ struct pci_bar_ioeventfd {
 	uint64_t data;
 	int fd;
 };
-int pci_bar_add_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev)
-	__attribute__((warn_unused_result));
+int pci_bar_add_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev);
 int pci_bar_del_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev);
 /* Deletes every ioeventfd of BAR idx (a device whose fds are all about to close). */
 void pci_bar_clear_ioeventfds(struct pci_dev *dev, int idx);

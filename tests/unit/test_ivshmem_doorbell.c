@@ -871,6 +871,7 @@ static void bad_setup(struct vm *vm, const int64_t *values, unsigned n, const ch
 	assert_true(ret < 0);
 	if (!strstr(log, why))
 		fail_msg("expected '%s' in: %s", why, log);
+	assert_int_equal(log_lines(log, "error"), 1);
 }
 
 static void test_bad_servers(void **state)

@@ -220,7 +220,14 @@ static void test_unknown_emulation(void **state)
 static void test_failed_init_leaves_the_slot_free(void **state)
 {
 	struct vm *vm = *state;
-	assert_int_equal(test_add(vm, 4, 0, "testdev", "m320=0x1000,fail"), -EIO);
+	char log[1024];
+	log_capture_begin();
+	int ret = test_add(vm, 4, 0, "testdev", "m320=0x1000,fail");
+	log_capture_end(log, sizeof(log));
+	assert_int_equal(ret, -EIO);
+	/* The device's own line, and none from the bus on top of it. */
+	assert_int_equal(log_lines(log, "error"), 1);
+	assert_non_null(strstr(log, "told to fail"));
 	assert_null(pci_bus_find(vm->pci, 0, 4, 0));
 	assert_int_equal(calls_count(CALL_DEINIT), 0);
 	assert_int_equal(test_add(vm, 4, 0, "testdev", NULL), 0);

@@ -178,8 +178,10 @@ static int testdev_option(struct pci_dev *dev, const char *tok)
 	unsigned a, b;
 	int id, len;
 
-	if (strcmp(tok, "fail") == 0)
+	if (strcmp(tok, "fail") == 0) {
+		pr_err("testdev", "%s: told to fail", dev->name); /* an init logs its own failure */
 		return -EIO;
+	}
 	if (sscanf(tok, "msix=%u@%u", &a, &b) == 2)
 		return pci_msix_init(dev, a, (int)b);
 	if (sscanf(tok, "cap=%i:%i", &id, &len) == 2) {
@@ -300,33 +302,4 @@ uint64_t mmio_read(struct vm *vm, uint64_t addr, unsigned size)
 void mmio_write(struct vm *vm, uint64_t addr, unsigned size, uint64_t value)
 {
 	io_access(vm, IO_SPACE_MMIO, addr, size, true, value);
-}
-
-/* ---- log capture ---- */
-
-static int saved_stderr = -1;
-static FILE *capture;
-
-void log_capture_begin(void)
-{
-	fflush(stderr);
-	capture = tmpfile();
-	assert_non_null(capture);
-	saved_stderr = dup(STDERR_FILENO);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
-}
-
-void log_capture_end(char *buf, unsigned len)
-{
-	fflush(stderr);
-	assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
-	close(saved_stderr);
-	saved_stderr = -1;
-	rewind(capture);
-	size_t n = fread(buf, 1, len - 1, capture);
-	buf[n] = '\0';
-	fclose(capture);
-	capture = NULL;
-	fputs(buf, stderr); /* still shown, for whoever reads the test output */
 }

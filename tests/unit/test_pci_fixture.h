@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "pci.h"
+#include "test_log_capture.h"
 #include "vm.h"
 
 #define TEST_LOWMEM		(256ULL << 20)	/* guest RAM [0, 256 MiB), reserved in the registry */
@@ -73,7 +74,7 @@ void test_vm_free(struct vm *vm);
  *   io<i>=<size> m32<i>=<size> m32p<i>=<size> m64<i>=<size> m64p<i>=<size>
  *   ram<i>=<size> (64-bit prefetchable RAM BAR backed by testdev_ram) ram32<i>=<size>
  *   rsv<i>=<size> (64-bit RAM BAR without memory: reserved) msix=<nvec>@<bar>
- *   cap=<id>:<len> fail (init returns -EIO)
+ *   cap=<id>:<len> fail (init logs a line and returns -EIO)
  */
 int test_add(struct vm *vm, unsigned slot, unsigned func, const char *emul, const char *config);
 struct pci_dev *test_dev(struct vm *vm, unsigned slot, unsigned func);
@@ -92,9 +93,5 @@ uint64_t testdev_bar_value(int idx, uint64_t off);
 /* The MSI-X notifier tests install: records CALL_NOTIFIER. */
 void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t addr,
 		     uint32_t data, void *opaque);
-
-/* Captures what is logged to stderr between begin and end into buf (NUL-terminated). */
-void log_capture_begin(void);
-void log_capture_end(char *buf, unsigned len);
 
 #endif

@@ -157,10 +157,7 @@ static int ivshmem_add_bars(struct ivshmem *iv)
 			      false);
 	if (ret == 0)
 		ret = pci_add_bar(dev, IVSHMEM_BAR_SHM, PCI_BAR_MEM64, iv->cfg.size, true, true);
-	if (ret < 0)
-		pr_err("ivshmem", "%s: no room for the BARs of a %llu MiB region", dev->name,
-		       (unsigned long long)(iv->cfg.size >> 20));
-	return ret;
+	return ret; /* pci_add_bar said which BAR found no room */
 }
 
 /*
@@ -195,10 +192,8 @@ static int ivshmem_hand_to_hypervisor(struct ivshmem *iv)
 		       iv->cfg.name);
 		return ret;
 	}
-	if (ret < 0) {
-		pr_err("ivshmem", "%s: %s: the hypervisor refused the device", dev->name, vdev->args);
-		return ret;
-	}
+	if (ret < 0)
+		return ret; /* the backend said why its hypervisor refused the device */
 	iv->vdev_created = true;
 	return 0;
 }
@@ -218,8 +213,10 @@ static int ivshmem_init(struct vm *vm, struct pci_dev *dev, const char *opts)
 {
 	(void)vm;
 	struct ivshmem *iv = calloc(1, sizeof(*iv));
-	if (!iv)
+	if (!iv) {
+		pr_err("ivshmem", "%s: out of memory", dev->name);
 		return -ENOMEM;
+	}
 	iv->dev = dev;
 	pthread_mutex_init(&iv->lock, NULL);
 	dev->priv = iv;

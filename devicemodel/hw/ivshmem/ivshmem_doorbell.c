@@ -39,7 +39,6 @@ struct ivshmem_doorbell {
 	struct ivshmem_vectors *vectors;
 	int peer_id;			/* IVPosition; kept across a server loss */
 	bool ioeventfds;		/* declare them (ioeventfd=on) */
-	struct log_ratelimit ioeventfd_log;
 	uint64_t rung_user;		/* doorbells written to a peer's eventfd here */
 	bool wrong_region_logged;
 };
@@ -106,10 +105,8 @@ static void ioevent_add_locked(struct ivshmem_doorbell *db, unsigned peer, unsig
 	if (!db->ioeventfds || fd < 0)
 		return;
 	const struct pci_bar_ioeventfd ev = doorbell_ioeventfd(peer, vector, fd);
-	int ret = pci_bar_add_ioeventfd(db->iv->dev, IVSHMEM_BAR_REGS, &ev);
-	if (ret < 0 && log_ratelimit_ok(&db->ioeventfd_log, 5))
-		pr_warn("ivshmem", "%s: ioeventfd for peer %u vector %u: %s (using the slow path)",
-			db->iv->dev->name, peer, vector, strerror(-ret));
+	/* Refused (and logged by the core): that peer vector's doorbells take the slow path. */
+	pci_bar_add_ioeventfd(db->iv->dev, IVSHMEM_BAR_REGS, &ev);
 }
 
 /* Unbinds the ioeventfds of one peer (its fds are about to be closed). */
@@ -245,8 +242,10 @@ uint32_t ivshmem_doorbell_peer_id(struct ivshmem *iv)
 int ivshmem_doorbell_init(struct ivshmem *iv)
 {
 	struct ivshmem_doorbell *db = calloc(1, sizeof(*db));
-	if (!db)
+	if (!db) {
+		pr_err("ivshmem", "%s: out of memory", iv->dev->name);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&db->lock, NULL);
 	db->iv = iv;
 	db->peer_id = -1;

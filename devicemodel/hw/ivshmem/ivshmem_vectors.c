@@ -168,8 +168,10 @@ int ivshmem_vectors_new(struct pci_dev *dev, unsigned n, int bar_idx, bool irqfd
 			pthread_mutex_t *lock, struct ivshmem_vectors **out)
 {
 	struct ivshmem_vectors *v = calloc(1, sizeof(*v));
-	if (!v)
+	if (!v) {
+		pr_err("ivshmem", "%s: out of memory", dev->name);
 		return -ENOMEM;
+	}
 	v->dev = dev;
 	v->lock = lock;
 	v->n = n;
@@ -178,8 +180,7 @@ int ivshmem_vectors_new(struct pci_dev *dev, unsigned n, int bar_idx, bool irqfd
 		v->vec[k] = (struct own_vector){ .fd = -1, .irqfd = -1 };
 	int ret = pci_msix_init(dev, n, bar_idx);
 	if (ret < 0) {
-		pr_err("ivshmem", "%s: cannot add MSI-X with %u vectors", dev->name, n);
-		free(v);
+		free(v); /* pci_msix_init said why */
 		return ret;
 	}
 	pci_msix_set_notifier(dev, on_msix_vector, v);

@@ -16,7 +16,8 @@ struct ivshmem_vectors;
 /*
  * Adds MSI-X with n vectors in BAR bar_idx of dev and follows its notifier. irqfd: use the
  * backend's irqfds (ioeventfd=on's twin, irqfd=on). lock is the doorbell's: the notifier takes it,
- * and the _locked calls below are made with it held. Returns 0 or a negative errno after logging.
+ * and the _locked calls below are made with it held. Returns 0 or a negative errno after logging
+ * why.
  */
 int ivshmem_vectors_new(struct pci_dev *dev, unsigned n, int bar_idx, bool irqfd,
 			pthread_mutex_t *lock, struct ivshmem_vectors **out)

@@ -9,5 +9,5 @@ $(eval $(call add_lib,pci,$(PCI_SRCS)))
 # a test can add its own emulation next to the real table. An emulation added to the table that
 # lives in another library (ivshmem_dev) must be added to PCI_TEST_LIBS too.
 PCI_TEST_LIBS := pci ivshmem_dev ivshmem core
-PCI_TEST_FIXTURE := tests/unit/test_pci_fixture.c
+PCI_TEST_FIXTURE := tests/unit/test_pci_fixture.c tests/unit/test_log_capture.c
 $(foreach t,cfg bar ioeventfd msix bus,$(eval $(call add_unit_test,test_pci_$(t),tests/unit/test_pci_$(t).c $(PCI_TEST_FIXTURE),$(PCI_TEST_LIBS),pci_emul_find)))

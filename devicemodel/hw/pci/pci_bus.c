@@ -96,8 +96,10 @@ int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
 	}
 
 	struct pci_dev_node *node = calloc(1, sizeof(*node));
-	if (!node)
+	if (!node) {
+		pr_err("pci", "slot %u:%u: out of memory for %s", opt->dev, opt->func, emul);
 		return -ENOMEM;
+	}
 	struct pci_dev *dev = &node->dev;
 	dev->ops = ops;
 	dev->vm = bus->vm;
@@ -108,9 +110,9 @@ int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
 	snprintf(dev->name, sizeof(dev->name), "00:%02x.%x %s", opt->dev, opt->func, ops->emul);
 	pci_cfg_init_header(dev);
 
+	/* A failing init has said why (pci_dev_ops.init): one line per failure, not one per layer. */
 	int ret = ops->init(bus->vm, dev, opt->config);
 	if (ret < 0) {
-		pr_err("pci", "%s: initialisation failed: %s", dev->name, strerror(-ret));
 		pci_msix_free(dev);
 		pci_ioeventfds_free(dev);
 		free(node);

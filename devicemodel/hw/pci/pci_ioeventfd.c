@@ -100,12 +100,14 @@ static bool ioeventfd_args_valid(const struct pci_dev *dev, int idx,
 
 int pci_bar_add_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioeventfd *ev)
 {
-	if (!ioeventfd_args_valid(dev, idx, ev))
-		return -EINVAL;
 	struct pci_dev_node *node = pci_node_of(dev);
 	int ret = 0;
 
 	pthread_mutex_lock(&dev->bus->ioev_lock);
+	if (!ioeventfd_args_valid(dev, idx, ev)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	for (unsigned i = 0; i < node->nioevs; i++)
 		if (same_ioeventfd(&node->ioevs[i], idx, ev)) {
 			ret = -EEXIST;
@@ -125,6 +127,12 @@ int pci_bar_add_ioeventfd(struct pci_dev *dev, int idx, const struct pci_bar_ioe
 	*e = (struct pci_ioeventfd){ .idx = idx, .ev = *ev };
 	ioev_bind(dev, e);
 out:
+	/* The limiter is the bus's, serialised by ioev_lock. */
+	if (ret < 0 && log_ratelimit_ok(&dev->bus->ioev_log, 5))
+		pr_warn("pci", "%s: BAR%d + 0x%llx: ioeventfd for data 0x%llx refused: %s", dev->name,
+			idx, (unsigned long long)ev->off, (unsigned long long)ev->data,
+			ret == -EINVAL ? "not a place an ioeventfd can be" :
+			ret == -EEXIST ? "one with that data is there already" : strerror(-ret));
 	pthread_mutex_unlock(&dev->bus->ioev_lock);
 	return ret;
 }
