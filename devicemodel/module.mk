@@ -13,3 +13,5 @@ $(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
 $(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
 $(eval $(call add_unit_test,test_log,tests/unit/test_log.c,core))
 $(eval $(call add_unit_test,test_options,tests/unit/test_options.c,$(ACRN_DM_LIBS)))
+# vm_create on a fake backend (--vmm fake): one error line per failed start.
+$(eval $(call add_unit_test,test_vm_create,tests/unit/test_vm_create.c tests/unit/test_log_capture.c,$(ACRN_DM_LIBS),vmm_ops_by_name))

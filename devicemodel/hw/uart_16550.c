@@ -129,8 +129,10 @@ static int uart_access(void *opaque, uint64_t offset, unsigned size, bool is_wri
 int uart_16550_create(struct vm *vm, uint16_t base, const char *backend, struct uart_16550 **out)
 {
 	struct uart_16550 *uart = calloc(1, sizeof(*uart));
-	if (!uart)
+	if (!uart) {
+		pr_err("uart", "out of memory");
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&uart->lock, NULL);
 	uart->base = base;
 	if (strcmp(backend, "stdio") == 0) {

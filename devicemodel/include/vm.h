@@ -100,7 +100,10 @@ void vm_notify_exit(struct vm *vm, const struct vm_exit_info *info);
 
 /* ---- life cycle (main.c) ---- */
 
-/* Creates the backend VM, guest RAM, buses and every device of cfg. */
+/*
+ * Creates the backend VM, guest RAM, buses and every device of cfg. Returns 0, or a negative errno
+ * after one line saying what failed (logged where it was found); vm_destroy cleans up either way.
+ */
 int vm_create(struct vm *vm, const struct vm_config *cfg) __attribute__((warn_unused_result));
 /* Loads the guest, starts the vCPUs, and waits until the VM stops. Returns the exit status. */
 int vm_run(struct vm *vm);
