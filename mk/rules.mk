@@ -42,20 +42,24 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # $(call add_lib,NAME,SOURCES): $(BUILD)/lib/libNAME.a
+# Rebuilt when the module.mk listing its sources changes too, so that a file moved to another
+# library does not linger in this one.
 define add_lib
-$(BUILD)/lib/lib$(1).a: $(call objs,$(2))
+$(BUILD)/lib/lib$(1).a: $(call objs,$(2)) $(lastword $(MAKEFILE_LIST))
 	@mkdir -p $$(@D)
 	$$(call quiet,AR,$$@)
-	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$(filter %.o,$$^)
 ALL_OBJS += $(call objs,$(2))
 endef
 
 # $(call add_prog,NAME,SOURCES,LIBS,EXTRA_LDLIBS): $(BUILD)/bin/NAME
+# LIBS in dependency order, each using only those after it: no link groups, so a library that
+# reaches back up (a cycle) fails to link instead of hiding.
 define add_prog
 $(BUILD)/bin/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
 	$$(call quiet,LD,$$@)
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) $(4)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(call libs,$(3)) $$(LDLIBS) $(4)
 PROGS += $(BUILD)/bin/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef
@@ -66,7 +70,7 @@ define add_unit_test
 $(BUILD)/tests/unit/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
 	$$(call quiet,LD,$$@)
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) -lcmocka $(5)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) $(call libs,$(3)) $$(LDLIBS) -lcmocka $(5)
 UNIT_TESTS += $(BUILD)/tests/unit/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef

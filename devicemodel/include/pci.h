@@ -17,7 +17,6 @@
 
 struct vm;
 struct pci_msix;
-struct slot_option;
 
 #define PCI_CFG_SPACE_SIZE	256
 #define PCI_BAR_COUNT		6
@@ -200,8 +199,13 @@ struct pci_bus *pci_bus_new(struct vm *vm);
 /* Calls every device's deinit (unmapping decoded BARs first) and frees the bus. */
 void pci_bus_free(struct pci_bus *bus);
 
-/* Creates the device a -s option describes. Errors name the slot and the rule broken. */
-int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
+/*
+ * Creates a device of emulation ops at busno:slot.func, its init given config (the text after
+ * "<emul>," of a -s option, or NULL). The bus knows no emulation by name: the caller looks it up
+ * (pci_emuls.h). Errors name the slot and the rule broken.
+ */
+int pci_bus_add_device(struct pci_bus *bus, unsigned busno, unsigned slot, unsigned func,
+		       const struct pci_dev_ops *ops, const char *config)
 	__attribute__((warn_unused_result));
 
 /*
@@ -221,9 +225,6 @@ int pci_cfg_access(void *bus, unsigned busno, unsigned dev, unsigned func, unsig
 		   unsigned size, bool is_write, uint32_t *value);
 
 struct pci_dev *pci_bus_find(struct pci_bus *bus, unsigned busno, unsigned dev, unsigned func);
-
-/* The explicit table of emulations (pci_emul_table.c). NULL for an unknown name. */
-const struct pci_dev_ops *pci_emul_find(const char *emul);
 
 /* check_config for emulations that take no configuration (an empty one is fine). */
 int pci_config_takes_none(const char *opts, char *err, size_t errlen);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "pci_emuls.h"
 #include "pci_msix.h"
 #include "test_pci_fixture.h"
 #include "vm.h"
@@ -226,15 +227,6 @@ static const struct pci_dev_ops testdev_ops = {
 	.bar_write = testdev_bar_write,
 };
 
-const struct pci_dev_ops *__real_pci_emul_find(const char *emul);
-const struct pci_dev_ops *__wrap_pci_emul_find(const char *emul);
-
-const struct pci_dev_ops *__wrap_pci_emul_find(const char *emul)
-{
-	if (emul && strcmp(emul, "testdev") == 0)
-		return &testdev_ops;
-	return __real_pci_emul_find(emul);
-}
 
 void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t addr,
 		     uint32_t data, void *opaque)
@@ -247,12 +239,10 @@ void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t
 
 int test_add(struct vm *vm, unsigned slot, unsigned func, const char *emul, const char *config)
 {
-	char *e = strdup(emul), *c = config ? strdup(config) : NULL;
-	struct slot_option opt = { .bus = 0, .dev = slot, .func = func, .emul = e, .config = c };
-	int ret = pci_bus_add_device(vm->pci, &opt);
-	free(e);
-	free(c);
-	return ret;
+	const struct pci_dev_ops *ops = strcmp(emul, "testdev") == 0 ? &testdev_ops :
+					pci_emul_find(emul);
+	assert_non_null(ops);
+	return pci_bus_add_device(vm->pci, 0, slot, func, ops, config);
 }
 
 struct pci_dev *test_dev(struct vm *vm, unsigned slot, unsigned func)

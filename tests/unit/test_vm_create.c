@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "pci_emuls.h"
 #include "test_log_capture.h"
 #include "vm.h"
 
@@ -221,6 +222,33 @@ static void test_serial_output_unopenable(void **state)
 	expect_one_line("cannot open /nonexistent-dir/com1.log");
 }
 
+static void test_unknown_emulation(void **state)
+{
+	(void)state;
+	add_slot(4, 0, "virtio-frobnicator", NULL);
+	expect_one_line("unknown emulation 'virtio-frobnicator'");
+}
+
+/* The table of emulations the names of -s are looked up in. */
+static void test_emulation_table(void **state)
+{
+	(void)state;
+	const struct pci_dev_ops *hb = pci_emul_find("hostbridge");
+	const struct pci_dev_ops *lpc = pci_emul_find("lpc");
+	const struct pci_dev_ops *iv = pci_emul_find("ivshmem");
+	assert_ptr_equal(hb, &pci_hostbridge_ops);
+	assert_ptr_equal(lpc, &pci_lpc_ops);
+	assert_ptr_equal(iv, &pci_ivshmem_ops);
+	assert_string_equal(hb->emul, "hostbridge");
+	assert_string_equal(lpc->emul, "lpc");
+	assert_string_equal(iv->emul, "ivshmem");
+	assert_non_null(hb->init);
+	assert_null(pci_emul_find("testdev"));
+	assert_null(pci_emul_find("HOSTBRIDGE"));
+	assert_null(pci_emul_find(""));
+	assert_null(pci_emul_find(NULL));
+}
+
 static void test_backend(void **state)
 {
 	(void)state;
@@ -239,6 +267,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_lpc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_without_function_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial_output_unopenable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_emulation, setup, teardown),
+		cmocka_unit_test(test_emulation_table),
 		cmocka_unit_test_setup_teardown(test_backend, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "pci_emuls.h"
 #include "uart_16550.h"
 #include "vm.h"
 
@@ -109,6 +110,24 @@ static int vm_map_guest_ram(struct vm *vm)
 	return ret;
 }
 
+/* The -s devices in command-line order, each emulation looked up in the table by name. */
+static int vm_add_pci_devices(struct vm *vm, const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nslots; i++) {
+		const struct slot_option *s = &cfg->slots[i];
+		const struct pci_dev_ops *ops = pci_emul_find(s->emul);
+		if (!ops) {
+			pr_err("vm", "slot %u:%u: unknown emulation '%s'", s->dev, s->func,
+			       s->emul ? s->emul : "");
+			return -ENOENT;
+		}
+		int ret = pci_bus_add_device(vm->pci, s->bus, s->dev, s->func, ops, s->config);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static const struct vmm_ops *pick_backend(const struct vm_config *cfg)
 {
 	if (cfg->vmm_name)
@@ -176,11 +195,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ret < 0)
 		return ret;
 
-	for (unsigned i = 0; i < cfg->nslots; i++) {
-		ret = pci_bus_add_device(vm->pci, &cfg->slots[i]);
-		if (ret < 0)
-			return ret;
-	}
+	ret = vm_add_pci_devices(vm, cfg);
+	if (ret < 0)
+		return ret;
 	if (cfg->com1) {
 		ret = uart_16550_create(vm, COM1_PORT, cfg->com1, &vm->com1);
 		if (ret < 0)
