@@ -24,6 +24,12 @@ else
 CFLAGS  += -O2 -D_FORTIFY_SOURCE=2
 endif
 
+# The VM's own state (devicemodel/core/vm_state.h) is on the include path of the core, the root,
+# the loader and the tests only: devices and backends are compiled without it, so struct vm is
+# opaque to them (vm.h) and they reach a VM only through its services.
+VM_STATE_USERS := devicemodel/core devicemodel/dm devicemodel/loader tests
+$(foreach d,$(VM_STATE_USERS),$(eval $(BUILD)/obj/$(d)/%.o: CPPFLAGS += -Idevicemodel/core))
+
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 libs = $(foreach l,$(1),$(BUILD)/lib/lib$(l).a)
 

@@ -5,7 +5,7 @@
 
 #include "log.h"
 #include "options.h"
-#include "vm.h"
+#include "vm_state.h"
 
 int main(int argc, char **argv)
 {

@@ -22,7 +22,7 @@
 #include "pci.h"
 #include "pci_emuls.h"
 #include "uart_16550.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define HSM_DEVICE "/dev/acrn_hsm"
 

@@ -26,7 +26,7 @@
 #include "mem_layout.h"
 #include "pci.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define SLOT		5
 #define REG_INTR_MASK	0x00

@@ -38,7 +38,7 @@
 #include "pci.h"
 #include "pci_msix.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define SLOT		5
 #define NVEC		2

@@ -17,7 +17,7 @@
 #include "pci_emuls.h"
 #include "pci_msix.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 struct call calls[MAX_CALLS];
 unsigned ncalls;

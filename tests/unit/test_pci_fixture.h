@@ -12,7 +12,7 @@
 
 #include "pci.h"
 #include "test_log_capture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define TEST_LOWMEM		(256ULL << 20)	/* guest RAM [0, 256 MiB), reserved in the registry */
 #define TEST_MMIO64_BASE	(4ULL << 30)

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "pci_emuls.h"
 #include "test_log_capture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 /* ---- the fake backend ---- */
 

@@ -188,7 +188,7 @@ static int ivshmem_hand_to_hypervisor(struct ivshmem *iv)
 	if (ret == -ENOTSUP) {
 		pr_err("ivshmem", "%s: %s: hypervisor-land ivshmem needs the ACRN hypervisor (this VM "
 		       "runs on %s); use dm:/%s for a region this device model provides",
-		       dev->name, vdev->args, dev->vm->vmm.ops ? dev->vm->vmm.ops->name : "?",
+		       dev->name, vdev->args, vm_backend_name(dev->vm),
 		       iv->cfg.name);
 		return ret;
 	}

@@ -254,7 +254,7 @@ int ivshmem_doorbell_init(struct ivshmem *iv)
 
 	/* The VM's UUID (stable: derived from its name unless -U gives one) is its identity. */
 	char identity[37], err[256];
-	uuid_unparse_lower(iv->dev->vm->cfg->uuid, identity);
+	vm_uuid_str(iv->dev->vm, identity);
 	const struct ivshmem_session_params params = {
 		.name = iv->dev->name, .cfg = &iv->cfg, .identity = identity, .lock = &db->lock,
 		.ops = &session_ops, .owner = db,

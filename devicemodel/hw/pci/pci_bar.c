@@ -60,16 +60,6 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-uint64_t pci_mmio64_base(const struct pci_bus *bus)
-{
-	const struct vm *vm = bus->vm;
-
-	if (vm->mmio64_base)
-		return vm->mmio64_base;
-	/* A VM that did not say: the first 4 GiB boundary above high RAM, as mem_layout.h puts it. */
-	return align_up(HIGHMEM_BASE + vm->highmem, PCI_MMIO64_ALIGN);
-}
-
 static bool bar_args_valid(const struct pci_dev *dev, int idx, enum pci_bar_type type,
 			   uint64_t size, bool prefetch, bool ram)
 {
@@ -129,7 +119,7 @@ int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t s
 	} else if (type == PCI_BAR_MEM32) {
 		ret = window_alloc(&bus->next_mem32, PCI_MMIO32_LIMIT, size, align, &addr);
 	} else {
-		uint64_t base = pci_mmio64_base(bus);
+		uint64_t base = vm_mmio64_base(bus->vm);
 		if (bus->next_mem64 < base)
 			bus->next_mem64 = base;
 		ret = window_alloc(&bus->next_mem64, base + PCI_MMIO64_SIZE, size, align, &addr);
@@ -258,7 +248,7 @@ static const char *bar_unusable_reason(const struct pci_dev *dev, const struct p
 	/* IOAPIC, LAPIC and firmware live there; a BAR must never shadow them. */
 	if (addr < HIGHMEM_BASE && end > PCI_MMIO32_LIMIT)
 		return "in the platform range 0xfec00000-0xffffffff";
-	if (end > pci_mmio64_base(dev->bus) + PCI_MMIO64_SIZE)
+	if (end > vm_mmio64_base(dev->vm) + PCI_MMIO64_SIZE)
 		return "above the 64-bit PCI window";
 	return NULL;
 }
@@ -281,7 +271,7 @@ static int bar_decode(struct pci_dev *dev, int idx)
 			.handler = bar->ram ? NULL : bar_trap_handler,
 			.opaque = trap,
 		};
-		ret = io_register(dev->vm->io, &range);
+		ret = io_register(vm_io(dev->vm), &range);
 	}
 	if (ret < 0)
 		return ret;
@@ -311,7 +301,7 @@ static void bar_undecode(struct pci_dev *dev, int idx)
 		return;
 	}
 	enum io_space space = bar->type == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
-	if (io_unregister(dev->vm->io, space, bar->mapped_addr) < 0)
+	if (io_unregister(vm_io(dev->vm), space, bar->mapped_addr) < 0)
 		pr_warn("pci", "%s: BAR%d was not registered at 0x%llx", dev->name, idx,
 			(unsigned long long)bar->mapped_addr);
 }

@@ -29,7 +29,7 @@ struct pci_bus *pci_bus_new(struct vm *vm)
 	pthread_mutex_init(&bus->ioev_lock, NULL);
 	bus->next_pio = PCI_PIO_BASE;
 	bus->next_mem32 = PCI_MMIO32_BASE;
-	bus->next_mem64 = pci_mmio64_base(bus);
+	bus->next_mem64 = vm_mmio64_base(vm);
 	return bus;
 }
 
@@ -48,7 +48,7 @@ void pci_bus_free(struct pci_bus *bus)
 	if (!bus)
 		return;
 	if (bus->cfg_ports)
-		io_unregister(bus->vm->io, IO_SPACE_PIO, PCI_CONFIG_ADDR_PORT);
+		io_unregister(vm_io(bus->vm), IO_SPACE_PIO, PCI_CONFIG_ADDR_PORT);
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (bus->devs[s][f])
@@ -188,7 +188,7 @@ int pci_bus_start(struct pci_bus *bus)
 		.name = "pci-cfg", .space = IO_SPACE_PIO, .base = PCI_CONFIG_ADDR_PORT,
 		.len = CFG_PORTS_LEN, .handler = cfg_port_handler, .opaque = bus,
 	};
-	ret = io_register(bus->vm->io, &ports);
+	ret = io_register(vm_io(bus->vm), &ports);
 	if (ret < 0) {
 		pr_err("pci", "cannot claim ports 0xcf8-0xcff: %s", strerror(-ret));
 		goto fail;

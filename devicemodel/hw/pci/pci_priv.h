@@ -94,8 +94,6 @@ void pci_cfg_write(struct pci_dev *dev, unsigned reg, unsigned size, uint32_t va
 
 /* ---- pci_bar.c ---- */
 
-/* The 64-bit window of the bus's VM: [*base, *base + PCI_MMIO64_SIZE). */
-uint64_t pci_mmio64_base(const struct pci_bus *bus);
 /* After a guest write touched [reg, reg+size) of the BAR registers: follow the new addresses. */
 void pci_bars_written(struct pci_dev *dev, unsigned reg, unsigned size);
 /* Brings every BAR's decode in line with the command register and its address. */
