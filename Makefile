@@ -6,6 +6,7 @@
 #   make demo         the main job: two VMs sharing one ivshmem region
 #   make bench        benchmarks, reported as ratios against baselines measured in the same run
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make lab-shell    boot the guest lab (lab/README.md) with a shell on this terminal
 #   make clean
 #
 # Every module lists its own sources in a module.mk next to them (see mk/rules.mk for the
@@ -17,7 +18,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all check demo bench install clean deps deps-test build-all unit-tests guests
+.PHONY: all check demo bench install clean deps deps-test build-all unit-tests guests lab-shell
 
 # The public targets first make sure the libraries are there (installing them on Debian/Ubuntu
 # when run as root), then re-enter make: pkg-config is only asked after that.
@@ -36,6 +37,10 @@ demo: deps
 bench: deps-test
 	@$(MAKE) --no-print-directory build-all
 	@bash bench/run-bench.sh $(BUILD)
+
+lab-shell: deps-test
+	@$(MAKE) --no-print-directory build-all
+	@bash lab/run --shell
 
 deps:
 	@bash mk/deps.sh build

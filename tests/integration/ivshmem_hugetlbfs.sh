@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The hugetlbfs backend of dm:/ regions (mem=hugetlbfs,hugetlbfs=DIR):
 #   no-mount        a directory that is not a hugetlbfs mount, a missing directory, and (when the
 #                   machine has no hugetlbfs mount at all) no directory: acrn-dm exits 1 with one
