@@ -1,15 +1,13 @@
-# The device model core (library `core`) and the acrn-dm program.
-CORE_SRCS := $(filter-out devicemodel/core/main.c,$(wildcard devicemodel/core/*.c))
+# The bottom of the device model (library `core`): logging, the PIO/MMIO range registry, and the
+# services a VM offers its devices. It depends on nothing else of the device model; everything
+# else depends on it.
+CORE_SRCS := $(wildcard devicemodel/core/*.c)
 $(eval $(call add_lib,core,$(CORE_SRCS)))
 
+# Legacy devices (library `hw`).
 HW_SRCS := $(wildcard devicemodel/hw/*.c)
 $(eval $(call add_lib,hw,$(HW_SRCS)))
-
-# Libraries in dependency order; the group in add_prog resolves cycles between them.
-ACRN_DM_LIBS := hw ivshmem_dev pci loader vmm_kvm vmm_hsm ivshmem core
-$(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
 
 # Unit tests of the core.
 $(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
 $(eval $(call add_unit_test,test_log,tests/unit/test_log.c tests/unit/test_stderr_capture.c,core))
-$(eval $(call add_unit_test,test_options,tests/unit/test_options.c,$(ACRN_DM_LIBS)))

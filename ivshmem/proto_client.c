@@ -76,6 +76,12 @@ void ivshmem_client_free(struct ivshmem_client *c)
 	g_free(c);
 }
 
+void ivshmem_client_set_callback(struct ivshmem_client *c, ivshmem_client_cb cb, void *opaque)
+{
+	c->cb = cb;
+	c->opaque = opaque;
+}
+
 static void emit(struct ivshmem_client *c, enum ivshmem_client_event_type type, unsigned peer,
 		 unsigned vector, int fd, bool own)
 {

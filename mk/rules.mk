@@ -32,6 +32,12 @@ else
 CFLAGS  += -O2 -D_FORTIFY_SOURCE=2
 endif
 
+# The VM's own state (devicemodel/core/vm_state.h) is on the include path of the core, the root,
+# the loader and the tests only: devices and backends are compiled without it, so struct vm is
+# opaque to them (vm.h) and they reach a VM only through its services.
+VM_STATE_USERS := devicemodel/core devicemodel/dm devicemodel/loader tests
+$(foreach d,$(VM_STATE_USERS),$(eval $(BUILD)/obj/$(d)/%.o: CPPFLAGS += -Idevicemodel/core))
+
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 libs = $(foreach l,$(1),$(BUILD)/lib/lib$(l).a)
 
@@ -50,20 +56,24 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # $(call add_lib,NAME,SOURCES): $(BUILD)/lib/libNAME.a
+# Rebuilt when the module.mk listing its sources changes too, so that a file moved to another
+# library does not linger in this one.
 define add_lib
-$(BUILD)/lib/lib$(1).a: $(call objs,$(2))
+$(BUILD)/lib/lib$(1).a: $(call objs,$(2)) $(lastword $(MAKEFILE_LIST))
 	@mkdir -p $$(@D)
 	$$(call quiet,AR,$$@)
-	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$(filter %.o,$$^)
 ALL_OBJS += $(call objs,$(2))
 endef
 
 # $(call add_prog,NAME,SOURCES,LIBS,EXTRA_LDLIBS): $(BUILD)/bin/NAME
+# LIBS in dependency order, each using only those after it: no link groups, so a library that
+# reaches back up (a cycle) fails to link instead of hiding.
 define add_prog
 $(BUILD)/bin/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
 	$$(call quiet,LD,$$@)
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) $(4)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(call libs,$(3)) $$(LDLIBS) $(4)
 PROGS += $(BUILD)/bin/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef
@@ -74,7 +84,7 @@ define add_unit_test
 $(BUILD)/tests/unit/$(1): $(call objs,$(2)) $(call libs,$(3))
 	@mkdir -p $$(@D)
 	$$(call quiet,LD,$$@)
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) -lcmocka $(5)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(2)) $(foreach w,$(4),-Wl,--wrap=$(w)) $(call libs,$(3)) $$(LDLIBS) -lcmocka $(5)
 UNIT_TESTS += $(BUILD)/tests/unit/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef

@@ -10,11 +10,35 @@
 #include "io_dispatch.h"
 #include "log.h"
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 /* Calls an optional backend op, or answers -ENOTSUP when the backend lacks it. */
 #define VMM_CALL(vm, op, ...) \
 	((vm)->vmm.ops && (vm)->vmm.ops->op ? (vm)->vmm.ops->op(&(vm)->vmm, __VA_ARGS__) : -ENOTSUP)
+
+struct io_registry *vm_io(struct vm *vm)
+{
+	return vm->io;
+}
+
+uint64_t vm_mmio64_base(const struct vm *vm)
+{
+	if (vm->mmio64_base)
+		return vm->mmio64_base;
+	/* A VM that did not say: the first 4 GiB boundary above high RAM, as mem_layout.h puts it. */
+	return (HIGHMEM_BASE + vm->highmem + PCI_MMIO64_ALIGN - 1) & ~(PCI_MMIO64_ALIGN - 1);
+}
+
+void vm_uuid_str(const struct vm *vm, char out[37])
+{
+	uuid_t nil = { 0 };
+	uuid_unparse_lower(vm->cfg ? vm->cfg->uuid : nil, out);
+}
+
+const char *vm_backend_name(const struct vm *vm)
+{
+	return vm->vmm.ops && vm->vmm.ops->name ? vm->vmm.ops->name : "?";
+}
 
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {

@@ -34,5 +34,8 @@ int debugexit_create(struct vm *vm)
 		.handler = debugexit_access,
 		.opaque = vm,
 	};
-	return io_register(vm->io, &range);
+	int ret = io_register(vm_io(vm), &range);
+	if (ret < 0)
+		pr_err("debugexit", "port 0x%x is taken", DEBUGEXIT_PORT);
+	return ret;
 }

@@ -129,8 +129,10 @@ static int uart_access(void *opaque, uint64_t offset, unsigned size, bool is_wri
 int uart_16550_create(struct vm *vm, uint16_t base, const char *backend, struct uart_16550 **out)
 {
 	struct uart_16550 *uart = calloc(1, sizeof(*uart));
-	if (!uart)
+	if (!uart) {
+		pr_err("uart", "out of memory");
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&uart->lock, NULL);
 	uart->base = base;
 	if (strcmp(backend, "stdio") == 0) {
@@ -150,7 +152,7 @@ int uart_16550_create(struct vm *vm, uint16_t base, const char *backend, struct 
 		.name = "uart", .space = IO_SPACE_PIO, .base = base, .len = 8,
 		.handler = uart_access, .opaque = uart,
 	};
-	int ret = io_register(vm->io, &range);
+	int ret = io_register(vm_io(vm), &range);
 	if (ret < 0) {
 		pr_err("uart", "ports 0x%x-0x%x are taken", base, base + 7);
 		if (uart->own_fd)
@@ -166,7 +168,7 @@ void uart_16550_destroy(struct vm *vm, struct uart_16550 *uart)
 {
 	if (!uart)
 		return;
-	io_unregister(vm->io, IO_SPACE_PIO, uart->base);
+	io_unregister(vm_io(vm), IO_SPACE_PIO, uart->base);
 	pthread_mutex_lock(&uart->lock);
 	uart_flush_locked(uart);
 	pthread_mutex_unlock(&uart->lock);

@@ -33,6 +33,7 @@ typedef void (*pci_msix_vector_fn)(struct pci_dev *dev, unsigned vector, bool us
 /*
  * Adds the capability with nvec vectors (1..2048) and declares BAR bar_idx as a 32-bit memory BAR
  * holding the table at offset 0 and the PBA after it (4 KiB aligned); the BAR is at least 4 KiB.
+ * Returns 0, or a negative errno after logging why.
  */
 int pci_msix_init(struct pci_dev *dev, unsigned nvec, int bar_idx)
 	__attribute__((warn_unused_result));

@@ -1,13 +1,14 @@
 /*
- * A virtual machine: its configuration (from the command line), its memory, its buses, and the
+ * A virtual machine as its devices see it: its configuration (from the command line) and the
  * services devices ask of it. Devices never talk to the hypervisor backend directly: they call the
  * vm_* functions below, which go through struct vmm's ops table (so unit tests can give a VM a
- * fake backend).
+ * fake backend). A service returns 0 or a negative errno and adds no log line of its own: the
+ * backend op it calls logs its failures (vmm.h), and -ENOTSUP (the backend has no such operation)
+ * is left to the device to explain.
  */
 #ifndef DM_VM_H
 #define DM_VM_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uuid/uuid.h>
@@ -40,38 +41,30 @@ struct vm_config {
 	struct slot_option slots[VM_MAX_SLOTS];
 };
 
-struct pci_bus;
-struct uart_16550;
-
-struct vm {
-	const struct vm_config *cfg;
-	struct vmm vmm;
-	struct io_registry *io;
-	struct pci_bus *pci;
-
-	void *ram;		/* host mapping of all guest RAM (low part first, then high) */
-	uint64_t lowmem;	/* bytes at GPA 0 */
-	uint64_t highmem;	/* bytes at HIGHMEM_BASE */
-	int ram_fd;
-	uint64_t mmio64_base;	/* the 64-bit PCI window starts here (see mem_layout.h) */
-
-	struct uart_16550 *com1;
-	bool vmm_created;
-
-	/* Set once when the VM stops (vmm on_exit or vm_request_poweroff). */
-	pthread_mutex_t exit_lock;
-	int exit_pipe[2];	/* the main loop waits on exit_pipe[0] */
-	struct vm_exit_info exit_info;
-	bool exited;
-};
+/*
+ * The VM itself is opaque here: devices know it only through the services below. Its state, and
+ * its life cycle (vm_create, vm_run, vm_destroy), are the root's and the core's (vm_state.h, not
+ * on a device's include path).
+ */
+struct vm;
+struct io_registry;
 
 /* ---- services for devices (core/vm_services.c: no other dependency, so unit tests link it) ---- */
+
+/* The VM's PIO/MMIO range registry, where devices register what they trap (io_dispatch.h). */
+struct io_registry *vm_io(struct vm *vm);
+/* Where the 64-bit PCI window starts: the first 4 GiB boundary above high RAM (mem_layout.h). */
+uint64_t vm_mmio64_base(const struct vm *vm);
+/* The VM's UUID as text ("1b4e28ba-2fa1-..."): its identity, stable across restarts. */
+void vm_uuid_str(const struct vm *vm, char out[37]);
+/* The hypervisor backend's name ("kvm", "hsm"), for messages. */
+const char *vm_backend_name(const struct vm *vm);
 
 /* Guest RAM at gpa as a host pointer, or NULL when [gpa, gpa+len) is not all RAM. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /*
- * Maps host memory into the guest (a RAM BAR). Reserves the range in vm->io first, so a mapping
+ * Maps host memory into the guest (a RAM BAR). Reserves the range in the registry first, so a mapping
  * that would overlap guest RAM or another BAR fails with -EEXIST and maps nothing.
  */
 int vm_map_ram(struct vm *vm, uint64_t gpa, uint64_t len, void *hva)
@@ -97,13 +90,5 @@ void vm_notify_exit(struct vm *vm, const struct vm_exit_info *info);
  * default main context (g_unix_fd_add); vm_run runs that context on the main thread until the
  * VM stops. vCPU threads never block on it.
  */
-
-/* ---- life cycle (main.c) ---- */
-
-/* Creates the backend VM, guest RAM, buses and every device of cfg. */
-int vm_create(struct vm *vm, const struct vm_config *cfg) __attribute__((warn_unused_result));
-/* Loads the guest, starts the vCPUs, and waits until the VM stops. Returns the exit status. */
-int vm_run(struct vm *vm);
-void vm_destroy(struct vm *vm);
 
 #endif

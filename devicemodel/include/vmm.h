@@ -2,9 +2,10 @@
  * The hypervisor seam.
  *
  * The device model talks to a hypervisor only through this ops table. Two backends implement it:
- * vmm_kvm.c (Linux KVM, for development and CI) and vmm_hsm.c (the ACRN Hypervisor Service Module,
- * /dev/acrn_hsm, for production). Only those two files include <linux/kvm.h> or <linux/acrn.h>;
- * nothing outside devicemodel/vmm/ sees an ABI structure.
+ * vmm_kvm*.c (Linux KVM, for development and CI) and vmm_hsm*.c (the ACRN Hypervisor Service
+ * Module, /dev/acrn_hsm, for production). Only their files include <linux/kvm.h> or <linux/acrn.h>
+ * (through vmm_kvm_priv.h and vmm_hsm_priv.h), and the unit tests' fake kernels; nothing else
+ * outside devicemodel/vmm/ sees an ABI structure.
  *
  * Every op returns 0 or a negative errno and logs what failed (the ioctl's name and errno).
  */

@@ -7,7 +7,7 @@
 
 #include "loader_priv.h"
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define PAGE_SIZE	4096ULL
 #define LOW_START	0x1000ULL	/* leave page 0 (real-mode IVT, null pointers) alone */

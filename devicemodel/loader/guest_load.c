@@ -15,7 +15,7 @@
 #include "loader_priv.h"
 #include "log.h"
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 /* Guest images are small; this only keeps a wrong -E (a disk image) from eating host memory. */
 #define LOAD_MAX_FILE	(1 * GiB)

@@ -6,7 +6,7 @@
 
 #include "loader_priv.h"
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define MB_HEADER_MAGIC		0x1BADB002U
 #define MB_BOOTLOADER_MAGIC	0x2BADB002U

@@ -76,6 +76,8 @@ struct ivshmem_client;
 struct ivshmem_client *ivshmem_client_new(unsigned nvectors, ivshmem_client_cb cb, void *opaque);
 /* Closes every fd the client still owns. NULL is fine. */
 void ivshmem_client_free(struct ivshmem_client *c);
+/* Reports later events to cb instead (a client set up on one thread and handed to another). */
+void ivshmem_client_set_callback(struct ivshmem_client *c, ivshmem_client_cb cb, void *opaque);
 
 /*
  * Feeds one message; always takes ownership of fd (stored, or closed when rejected). Errors in the

@@ -16,8 +16,13 @@ cd "$(dirname "$0")/../.." || exit 1
 T=ivshmem_badargs
 GUEST=$GUESTS/ivshmem_plain.elf
 
-# expect_error NAME TEXT REGION -s ARGS...: acrn-dm exits 1, prints TEXT exactly once, does not
-# crash, and /dev/shm/REGION does not exist afterwards (when REGION is not empty).
+# error_lines FILE: how many lines acrn-dm logged at the error level (parse errors are printed by
+# main as "acrn-dm: ...", the rest as "<module>: error: ...").
+error_lines() { grep -c -e ': error: ' -e '^acrn-dm: ' "$1"; }
+
+# expect_error NAME TEXT REGION -s ARGS...: acrn-dm exits 1, prints TEXT exactly once in its only
+# error line (README: one line says what was wrong), does not crash, and /dev/shm/REGION does not
+# exist afterwards (when REGION is not empty).
 expect_error() {
 	local name=$T/$1 text=$2 region=$3 out=$TMP/${1//\//-}.out st n
 	shift 3
@@ -33,6 +38,9 @@ expect_error() {
 		show "$out"
 	elif [ "$n" -ne 1 ]; then
 		fail "$name" "\"$text\" appears $n times in the output, expected once"
+		show "$out"
+	elif [ "$(error_lines "$out")" -ne 1 ]; then
+		fail "$name" "$(error_lines "$out") error lines, expected one"
 		show "$out"
 	elif [ -n "$region" ] && [ -e "/dev/shm/$region" ]; then
 		fail "$name" "a region /dev/shm/$region was created"
@@ -66,8 +74,9 @@ head -c $((4 << 20)) /dev/zero | tr '\0' 'Z' >"/dev/shm/$S"
 sum=$(md5sum <"/dev/shm/$S")
 run_vm 30 "$TMP/sz.out" "${BASE_SLOTS[@]}" -m 128M -E "$GUEST" -s "5,ivshmem,dm:/$S,2" badvm
 st=$?
-if [ $st -ne 1 ] || [ "$(grep -c "exists with size 4194304 bytes" "$TMP/sz.out")" -ne 1 ]; then
-	fail $T/size-mismatch "exit status $st (expected 1 and one message about the size)"
+if [ $st -ne 1 ] || [ "$(grep -c "exists with size 4194304 bytes" "$TMP/sz.out")" -ne 1 ] ||
+	[ "$(error_lines "$TMP/sz.out")" -ne 1 ]; then
+	fail $T/size-mismatch "exit status $st (expected 1 and one error line, about the size)"
 	show "$TMP/sz.out"
 elif [ "$(stat -c %s "/dev/shm/$S")" -ne $((4 << 20)) ] || [ "$(md5sum <"/dev/shm/$S")" != "$sum" ]
 then

@@ -20,7 +20,7 @@
 #include "guest_load.h"
 #include "log.h"
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define RAM_SIZE	(8 * MiB)
 #define SEG0_GPA	0x100000U

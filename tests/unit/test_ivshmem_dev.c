@@ -27,7 +27,7 @@
 #include "pci.h"
 #include "test_fail.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define SLOT		5
 #define REG_INTR_MASK	0x00
@@ -140,8 +140,12 @@ static int fake_unmap_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva
 static int fake_create_vdev(struct vmm *vmm, const struct vmm_vdev *vdev)
 {
 	(void)vmm;
-	if (create_vdev_result < 0)
+	if (create_vdev_result < 0) {
+		/* As the HSM backend does (vmm.h): the op says why the hypervisor refused. */
+		pr_err("fake-hsm", "FAKE_CREATE_VDEV (%s): the hypervisor refused the device",
+		       vdev->args);
 		return create_vdev_result;
+	}
 	assert_true(ncreated < MAX_VDEVS);
 	created[ncreated++] = *vdev;
 	return 0;
@@ -729,6 +733,7 @@ static void test_existing_region_of_another_size(void **state)
 	assert_true(ret < 0);
 	assert_null(pci_bus_find(vm->pci, 0, SLOT, 0));
 	assert_non_null(strstr(log, name));
+	assert_int_equal(log_lines(log, "error"), 1);
 	/* Refused, not resized or rewritten. */
 	off_t size = 0;
 	assert_true(region_exists(name, &size));
@@ -822,6 +827,7 @@ static void test_hv_land_needs_acrn(void **state)
 	assert_non_null(strstr(log, "needs the ACRN hypervisor"));
 	assert_non_null(strstr(log, "fake-kvm"));
 	assert_non_null(strstr(log, name));
+	assert_int_equal(log_lines(log, "error"), 1);
 	assert_false(region_exists(name, NULL));
 
 	/* The slot is free for a device-model-land region. */
@@ -840,7 +846,9 @@ static void test_hv_land_refused(void **state)
 	log_capture_end(log, sizeof(log));
 	assert_int_equal(ret, -EINVAL);
 	assert_null(pci_bus_find(vm->pci, 0, SLOT, 0));
+	/* The backend's line, and no second one from the device or the bus. */
 	assert_non_null(strstr(log, "refused"));
+	assert_int_equal(log_lines(log, "error"), 1);
 	free_vm(state);
 	assert_int_equal(ndestroyed, 0); /* never created, never destroyed */
 }
@@ -909,6 +917,7 @@ static void test_no_room_for_bar2(void **state)
 	log_capture_end(log, sizeof(log));
 	assert_int_equal(ret, -ENOSPC);
 	assert_non_null(strstr(log, "no room"));
+	assert_int_equal(log_lines(log, "error"), 1);
 	assert_false(region_exists(region("bigB"), NULL));
 	assert_null(pci_bus_find(vm->pci, 0, 4, 0));
 }
@@ -975,8 +984,10 @@ static void test_bad_options(void **state)
 				 log);
 		if (cases[i].never && strstr(log, cases[i].never))
 			fail_msg("'%s': the message says '%s': %s", config, cases[i].never, log);
-		/* One line from the device (and the bus's own "initialisation failed"). */
+		/* One line, from the device, naming it: nothing from the bus on top. */
 		assert_non_null(strstr(log, "00:05.0 ivshmem"));
+		if (log_lines(log, "error") != 1)
+			fail_msg("'%s': %u error lines: %s", config, log_lines(log, "error"), log);
 		assert_null(pci_bus_find(vm->pci, 0, SLOT, 0));
 		assert_false(region_exists(n, NULL));
 	}

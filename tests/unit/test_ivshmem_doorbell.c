@@ -13,10 +13,12 @@
  * joining peer's added; an irqfd per own vector while it is usable (MSI-X on, vector and function
  * unmasked), updated when its message changes, detached on mask; a masked vector's doorbell left
  * pending in the PBA and delivered on unmask; the -ENOTSUP fallback to user space for both; the
- * slow path's rings and drops; losing the server and reconnecting; bad servers at set-up.
+ * slow path's rings and drops; losing the server and reconnecting, with the main loop serving other
+ * sources while an attempt waits on a stalled server; bad servers at set-up.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
 #include <glib.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +39,7 @@
 #include "pci_msix.h"
 #include "test_fail.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define SLOT		5
 #define NVEC		2
@@ -197,7 +199,9 @@ int __wrap_ivshmem_server_connect(const struct ivshmem_config *cfg, bool may_sta
 		return -ECONNREFUSED;
 	}
 	int sock = servers[next_server].dev_sock;
-	servers[next_server++].dev_sock = -1;
+	servers[next_server].dev_sock = -1;
+	/* Reconnections call this from their worker thread while the test reads the count. */
+	__atomic_add_fetch(&next_server, 1, __ATOMIC_SEQ_CST);
 	return sock;
 }
 
@@ -214,9 +218,8 @@ static int new_eventfd(void)
 	return fd;
 }
 
-/* A server whose welcome names us own_id and the given peers; shm may be shared with another. */
-static struct server *server_new(int own_id, const uint16_t *peer_ids, unsigned npeers,
-				 unsigned own_vectors, int shm)
+/* A server that accepts the connection but has sent nothing yet; shm may be shared with another. */
+static struct server *server_stalled(int shm)
 {
 	assert_true(nservers < MAX_SERVERS);
 	struct server *s = &servers[nservers++];
@@ -232,6 +235,16 @@ static struct server *server_new(int own_id, const uint16_t *peer_ids, unsigned 
 		shm = dup(shm);
 	}
 	s->shm = shm;
+	s->npeers = 0;
+	for (unsigned v = 0; v < NVEC; v++)
+		s->own[v] = -1;
+	return s;
+}
+
+/* The welcome: names us own_id, then the given peers and own_vectors of our vectors. */
+static void server_welcome(struct server *s, int own_id, const uint16_t *peer_ids,
+			   unsigned npeers, unsigned own_vectors)
+{
 	srv_send(s, IVSHMEM_PROTOCOL_VERSION, -1);
 	srv_send(s, own_id, -1);
 	srv_send(s, IVSHMEM_SHM_MSG, s->shm);
@@ -248,6 +261,14 @@ static struct server *server_new(int own_id, const uint16_t *peer_ids, unsigned 
 		if (v < own_vectors)
 			srv_send(s, own_id, s->own[v]);
 	}
+}
+
+/* A server whose welcome is already written. */
+static struct server *server_new(int own_id, const uint16_t *peer_ids, unsigned npeers,
+				 unsigned own_vectors, int shm)
+{
+	struct server *s = server_stalled(shm);
+	server_welcome(s, own_id, peer_ids, npeers, own_vectors);
 	return s;
 }
 
@@ -259,7 +280,8 @@ static void server_close(struct server *s)
 		close(s->dev_sock);
 	close(s->shm);
 	for (unsigned v = 0; v < NVEC; v++)
-		close(s->own[v]);
+		if (s->own[v] >= 0)
+			close(s->own[v]);
 	for (unsigned p = 0; p < s->npeers; p++)
 		for (unsigned v = 0; v < NVEC; v++)
 			close(s->peers[p].fds[v]);
@@ -298,6 +320,43 @@ static void run_loop_for(unsigned ms)
 	g_timeout_add(ms, set_flag, &done);
 	while (!done)
 		g_main_context_iteration(NULL, TRUE);
+}
+
+static gboolean wake_up(gpointer data)
+{
+	(void)data;
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Runs the main loop until done(arg) holds, waking up now and then for conditions another thread
+ * makes true. The deadline only stops a hang; it asserts nothing about how long anything takes.
+ */
+static void run_loop_until(bool (*done)(const void *arg), const void *arg)
+{
+	gint64 give_up = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	guint tick = g_timeout_add(10, wake_up, NULL);
+	while (!done(arg)) {
+		if (g_get_monotonic_time() > give_up)
+			fail_msg("the main loop never got there");
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_source_remove(tick);
+}
+
+static bool servers_used(const void *n)
+{
+	return __atomic_load_n(&next_server, __ATOMIC_SEQ_CST) == (unsigned)(uintptr_t)n;
+}
+
+static bool is_set(const void *flag)
+{
+	return *(const bool *)flag;
+}
+
+static bool ioevents_bound(const void *n)
+{
+	return nioevs == (unsigned)(uintptr_t)n;
 }
 
 /* The eventfd's counter, read (and reset) through the test's copy: 0 when nothing was signalled. */
@@ -721,6 +780,61 @@ static void test_server_lost_and_back(void **state)
 	assert_int_equal(nirqfds, NVEC);
 }
 
+static gboolean on_exit_pipe(gint fd, GIOCondition cond, gpointer data)
+{
+	char c;
+	(void)cond;
+	assert_int_equal(read(fd, &c, 1), 1);
+	*(bool *)data = true;
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A reconnection never holds up the main loop: while the attempt waits on a server that stalls
+ * before its set-up (it would for up to 5 s, or 10 s with a server to start), the loop still
+ * serves everything else (here a pipe, as acrn-dm's exit pipe and signals); when the server goes
+ * on, the same attempt completes.
+ */
+static void test_reconnect_leaves_the_main_loop_free(void **state)
+{
+	struct vm *vm = *state;
+	const uint16_t peers[] = { 1 };
+	struct server *s = server_new(OWN_ID, peers, 1, NVEC, -1);
+
+	assert_int_equal(add_doorbell(vm, ""), 0);
+	start(vm);
+	uint64_t regs = bar_addr(vm, 0);
+	close(s->sock);
+	s->sock = -1;
+	run_loop();
+	assert_int_equal(nioevs, 0);
+
+	/* The next server accepts the connection and says nothing yet. */
+	struct server *slow = server_stalled(s->shm);
+	run_loop_until(servers_used, (const void *)2);
+
+	/* The attempt waits on it; meanwhile an exit-pipe event is handled. */
+	int p[2];
+	bool handled = false;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	g_unix_fd_add(p[0], G_IO_IN, on_exit_pipe, &handled);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	run_loop_until(is_set, &handled);
+	/* Still connecting: nothing bound yet, IVPosition as it was. */
+	assert_int_equal(nioevs, 0);
+	assert_int_equal(mmio_read(vm, regs + REG_IV_POSITION, 4), OWN_ID);
+	close(p[0]);
+	close(p[1]);
+
+	/* The server goes on: that attempt (not a later one) completes the reconnection. */
+	const uint16_t now[] = { 2 };
+	server_welcome(slow, 4, now, 1, NVEC);
+	run_loop_until(ioevents_bound, (const void *)(uintptr_t)(2 * NVEC));
+	assert_int_equal(next_server, 2);
+	assert_int_equal(mmio_read(vm, regs + REG_IV_POSITION, 4), 4);
+	expect_ioevents(regs, slow, 4);
+}
+
 static void test_fewer_vectors_from_server(void **state)
 {
 	struct vm *vm = *state;
@@ -763,6 +877,7 @@ static void bad_setup(struct vm *vm, const int64_t *values, unsigned n, const ch
 	assert_true(ret < 0);
 	if (!strstr(log, why))
 		fail_msg("expected '%s' in: %s", why, log);
+	assert_int_equal(log_lines(log, "error"), 1);
 }
 
 static void test_bad_servers(void **state)
@@ -820,6 +935,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_switches_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_and_beyond, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_lost_and_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_leaves_the_main_loop_free, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fewer_vectors_from_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_servers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_fd_not_an_eventfd, setup, teardown),

@@ -161,6 +161,39 @@ static void test_full_setup_and_peer_life(void **state)
 	ivshmem_client_free(NULL);
 }
 
+/* A client set up with one callback reports later events to another, and only to it. */
+static void test_callback_handed_over(void **state)
+{
+	(void)state;
+	unsigned fds = count_fds();
+	struct recorder setup = { 0 }, later = { 0 };
+	struct ivshmem_client *c = ivshmem_client_new(1, record, &setup);
+	setup.c = later.c = c;
+	feed_ok(c, 0, -1);
+	feed_ok(c, 5, -1);
+	feed_ok(c, -1, shmfd());
+	feed_ok(c, 5, efd());
+	assert_true(ivshmem_client_ready(c));
+	unsigned during_setup = setup.n;
+
+	ivshmem_client_set_callback(c, record, &later);
+	feed_ok(c, 3, efd());
+	feed_ok(c, 3, -1);
+	assert_int_equal(setup.n, during_setup);
+	assert_int_equal(later.n, 3);
+	assert_int_equal(later.ev[0].type, IVSHMEM_EV_PEER_ADDED);
+	assert_int_equal(later.ev[1].type, IVSHMEM_EV_VECTOR_ADDED);
+	assert_int_equal(later.ev[2].type, IVSHMEM_EV_PEER_REMOVED);
+
+	/* None at all: events are dropped, the state still follows. */
+	ivshmem_client_set_callback(c, NULL, NULL);
+	feed_ok(c, 4, efd());
+	assert_int_equal(later.n, 3);
+	assert_int_equal(ivshmem_client_peer_vectors(c, 4), 1);
+	ivshmem_client_free(c);
+	assert_int_equal(count_fds(), fds);
+}
+
 static void test_bad_version(void **state)
 {
 	(void)state;
@@ -368,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_setup_and_peer_life),
+		cmocka_unit_test(test_callback_handed_over),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_bad_own_id),
 		cmocka_unit_test(test_shm_message_problems),

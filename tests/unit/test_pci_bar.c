@@ -137,11 +137,11 @@ static void test_start_enables_decode_and_traps(void **state)
 		if (i != 3)
 			assert_true(dev->bars[i].mapped);
 
-	/* The RAM BAR was mapped through the emulation, which asked the backend. */
-	assert_int_equal(calls_count(CALL_BAR_MAP), 1);
-	assert_int_equal(call_nth(CALL_BAR_MAP, 0)->a, TEST_MMIO64_BASE);
+	/* The core mapped the RAM BAR's memory itself: the device was not asked. */
+	assert_int_equal(calls_count(CALL_MAP_RAM), 1);
 	assert_int_equal(call_nth(CALL_MAP_RAM, 0)->a, TEST_MMIO64_BASE);
 	assert_int_equal(call_nth(CALL_MAP_RAM, 0)->b, 0x200000);
+	assert_ptr_equal((void *)(uintptr_t)call_nth(CALL_MAP_RAM, 0)->c, testdev_ram);
 	assert_int_equal(calls_count(CALL_BAR_READ), 0);
 
 	calls_reset();
@@ -175,9 +175,7 @@ static bool kinds_are(unsigned from, const enum call_kind *kinds, unsigned n)
 	return true;
 }
 
-static const enum call_kind move_sequence[] = {
-	CALL_BAR_UNMAP, CALL_UNMAP_RAM, CALL_BAR_MAP, CALL_MAP_RAM,
-};
+static const enum call_kind move_sequence[] = { CALL_UNMAP_RAM, CALL_MAP_RAM };
 
 static void test_ram_bar_move_unmaps_old_then_maps_new(void **state)
 {
@@ -186,12 +184,12 @@ static void test_ram_bar_move_unmaps_old_then_maps_new(void **state)
 	struct pci_dev *dev = test_dev(vm, SLOT, 0);
 	const uint64_t a = TEST_MMIO64_BASE, b = TEST_MMIO64_BASE + 16 * MiB;
 
+	/* One path: the config write, the PCI core, the backend; the device hears nothing. */
 	set_bar_reg(vm, SLOT, 2, (uint32_t)b | 0xc);
-	assert_true(kinds_are(0, move_sequence, 4));
+	assert_true(kinds_are(0, move_sequence, 2));
 	assert_int_equal(calls[0].a, a);
-	assert_int_equal(calls[1].a, a);
-	assert_int_equal(calls[2].a, b);
-	assert_int_equal(calls[3].a, b);
+	assert_int_equal(calls[1].a, b);
+	assert_ptr_equal((void *)(uintptr_t)calls[1].c, testdev_ram);
 	assert_true(dev->bars[2].mapped);
 	assert_int_equal(dev->bars[2].mapped_addr, b);
 	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, a, 0x200000));
@@ -201,12 +199,12 @@ static void test_ram_bar_move_unmaps_old_then_maps_new(void **state)
 	const uint64_t c = 2 * TEST_MMIO64_BASE;
 	calls_reset();
 	set_bar_reg(vm, SLOT, 2, 0x0000000c);
-	assert_true(kinds_are(0, move_sequence, 4));
-	assert_int_equal(calls[2].a, a);
+	assert_true(kinds_are(0, move_sequence, 2));
+	assert_int_equal(calls[1].a, a);
 	set_bar_reg(vm, SLOT, 3, (uint32_t)(c >> 32));
-	assert_true(kinds_are(4, move_sequence, 4));
-	assert_int_equal(calls[4].a, a);
-	assert_int_equal(calls[6].a, c);
+	assert_true(kinds_are(2, move_sequence, 2));
+	assert_int_equal(calls[2].a, a);
+	assert_int_equal(calls[3].a, c);
 	assert_int_equal(dev->bars[2].addr, c);
 	assert_int_equal(dev->bars[2].mapped_addr, c);
 	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, a, 0x200000));
@@ -242,8 +240,8 @@ static void test_decode_toggles(void **state)
 	struct pci_dev *dev = test_dev(vm, SLOT, 0);
 
 	cfg_write(vm, SLOT, 0, PCIR_COMMAND, 2, PCIM_CMD_IO | PCIM_CMD_BUSMASTER);
-	assert_int_equal(calls_count(CALL_BAR_UNMAP), 1);
-	assert_int_equal(call_nth(CALL_BAR_UNMAP, 0)->a, TEST_MMIO64_BASE);
+	assert_int_equal(calls_count(CALL_UNMAP_RAM), 1);
+	assert_int_equal(call_nth(CALL_UNMAP_RAM, 0)->a, TEST_MMIO64_BASE);
 	assert_false(dev->bars[1].mapped);
 	assert_false(dev->bars[2].mapped);
 	assert_false(trapped_at(vm, IO_SPACE_MMIO, PCI_MMIO32_BASE, 1));
@@ -252,8 +250,8 @@ static void test_decode_toggles(void **state)
 
 	calls_reset();
 	cfg_write(vm, SLOT, 0, PCIR_COMMAND, 2, PCIM_CMD_IO | PCIM_CMD_MEM);
-	assert_int_equal(calls_count(CALL_BAR_MAP), 1);
-	assert_int_equal(call_nth(CALL_BAR_MAP, 0)->a, TEST_MMIO64_BASE);
+	assert_int_equal(calls_count(CALL_MAP_RAM), 1);
+	assert_int_equal(call_nth(CALL_MAP_RAM, 0)->a, TEST_MMIO64_BASE);
 	assert_true(dev->bars[2].mapped);
 	assert_true(trapped_at(vm, IO_SPACE_MMIO, PCI_MMIO32_BASE, 1));
 
@@ -288,13 +286,14 @@ static void test_move_onto_ram_is_not_decoded(void **state)
 	set_bar_reg(vm, SLOT, 1, (uint32_t)PCI_MMIO32_BASE + 0x200000);
 	assert_true(trapped_at(vm, IO_SPACE_MMIO, PCI_MMIO32_BASE + 0x200000, 1));
 
-	/* The RAM BAR onto guest RAM: the old mapping goes, the new one is refused. */
+	/* The RAM BAR onto guest RAM: the old mapping goes, the new one is refused, with a warning. */
 	calls_reset();
+	log_capture_begin();
 	set_bar_reg(vm, SLOT, 3, 0);		/* transient address 0: unmapped, not remapped */
 	set_bar_reg(vm, SLOT, 2, 0x0020000c);	/* 2 MiB: guest RAM */
-	assert_int_equal(calls_count(CALL_BAR_UNMAP), 1);
-	assert_int_equal(calls_count(CALL_BAR_MAP), 1);
-	assert_int_equal(call_nth(CALL_BAR_MAP, 0)->ret, -EEXIST);
+	log_capture_end(log, sizeof(log));
+	assert_non_null(strstr(log, "BAR2 not mapped at 0x200000: overlaps guest RAM"));
+	assert_int_equal(calls_count(CALL_UNMAP_RAM), 1);
 	assert_int_equal(calls_count(CALL_MAP_RAM), 0);
 	assert_false(dev->bars[2].mapped);
 	assert_int_equal(dev->bars[2].addr, 0x200000);
@@ -328,12 +327,65 @@ static void test_move_onto_another_bar_is_not_decoded(void **state)
 	assert_true(a->bars[2].mapped);
 	assert_int_equal(calls_count(CALL_UNMAP_RAM), 1); /* b's own old mapping only */
 	assert_int_equal(call_nth(CALL_UNMAP_RAM, 0)->a, TEST_MMIO64_BASE + 0x200000);
-	assert_int_equal(call_nth(CALL_BAR_MAP, 0)->ret, -EEXIST);
+	assert_int_equal(calls_count(CALL_MAP_RAM), 0);	  /* refused before the backend */
 
 	/* b's I/O BAR onto a's ports. */
 	set_bar_reg(vm, SLOT + 1, 0, (uint32_t)a->bars[0].addr);
 	assert_false(b->bars[0].mapped);
 	assert_true(a->bars[0].mapped);
+}
+
+/* A RAM BAR without memory (the hypervisor provides it) is only reserved, and still follows. */
+static void test_reserved_ram_bar(void **state)
+{
+	struct vm *vm = *state;
+	assert_int_equal(test_add(vm, SLOT + 1, 0, "testdev", "rsv0=0x200000"), 0);
+	assert_int_equal(pci_bus_start(vm->pci), 0);
+	struct pci_dev *dev = test_dev(vm, SLOT + 1, 0);
+	const uint64_t home = dev->bars[0].addr, to = home + 64 * MiB;
+
+	assert_true(dev->bars[0].mapped);
+	assert_false(io_range_free(vm->io, IO_SPACE_MMIO, home, 0x200000));
+	assert_int_equal(calls_count(CALL_MAP_RAM), 1); /* the other device's RAM BAR only */
+	assert_int_not_equal(call_nth(CALL_MAP_RAM, 0)->a, home);
+	calls_reset();
+	/* Nothing is trapped there: reads find no handler. */
+	assert_int_equal(mmio_read(vm, home, 4), 0xffffffff);
+	assert_int_equal(calls_count(CALL_BAR_READ), 0);
+
+	set_bar_reg(vm, SLOT + 1, 0, (uint32_t)to | 0xc);
+	set_bar_reg(vm, SLOT + 1, 1, (uint32_t)(to >> 32));
+	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, home, 0x200000));
+	assert_false(io_range_free(vm->io, IO_SPACE_MMIO, to, 0x200000));
+	assert_int_equal(dev->bars[0].mapped_addr, to);
+
+	assert_int_equal(calls_count(CALL_MAP_RAM) + calls_count(CALL_UNMAP_RAM), 0);
+
+	/* Another device's RAM BAR cannot be moved on top of it. */
+	set_bar_reg(vm, SLOT, 3, (uint32_t)(to >> 32));
+	set_bar_reg(vm, SLOT, 2, (uint32_t)to | 0xc);
+	assert_false(test_dev(vm, SLOT, 0)->bars[2].mapped);
+
+	/* Decode off gives the range back. */
+	cfg_write(vm, SLOT + 1, 0, PCIR_COMMAND, 2, 0);
+	assert_false(dev->bars[0].mapped);
+	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, to, 0x200000));
+}
+
+static void test_bar_memory_only_for_ram_bars_before_start(void **state)
+{
+	struct vm *vm = *state;
+	struct pci_dev *dev = test_dev(vm, SLOT, 0);
+	static char page[8192] __attribute__((aligned(4096)));
+
+	assert_int_equal(pci_set_bar_memory(dev, 1, page), -EINVAL);	/* trapped */
+	assert_int_equal(pci_set_bar_memory(dev, 3, page), -EINVAL);	/* upper half */
+	assert_int_equal(pci_set_bar_memory(dev, 6, page), -EINVAL);
+	assert_int_equal(pci_set_bar_memory(dev, 2, page + 16), -EINVAL);
+	assert_int_equal(pci_set_bar_memory(dev, 2, page), 0);
+	assert_int_equal(pci_bus_start(vm->pci), 0);
+	assert_ptr_equal((void *)(uintptr_t)call_nth(CALL_MAP_RAM, 0)->c, page);
+	assert_int_equal(pci_set_bar_memory(dev, 2, testdev_ram), -EINVAL);	/* running */
 }
 
 static void test_sizing_while_decoded(void **state)
@@ -371,7 +423,6 @@ static void test_sizing_while_decoded(void **state)
 	/* Every mapping made on the way was taken down again (start() reset the record). */
 	assert_true(maps >= 1);
 	assert_int_equal(maps, calls_count(CALL_UNMAP_RAM));
-	assert_int_equal(calls_count(CALL_BAR_MAP), calls_count(CALL_BAR_UNMAP));
 }
 
 static void test_add_bar_rejects_bad_declarations(void **state)
@@ -424,9 +475,9 @@ static void test_bus_free_unmaps_then_deinits(void **state)
 	start(vm);
 	pci_bus_free(vm->pci);
 	vm->pci = NULL;
-	assert_int_equal(calls_count(CALL_BAR_UNMAP), 1);
-	assert_int_equal(call_nth(CALL_BAR_UNMAP, 0)->a, TEST_MMIO64_BASE);
-	assert_true(call_nth(CALL_BAR_UNMAP, 0) < call_nth(CALL_DEINIT, 0));
+	assert_int_equal(calls_count(CALL_UNMAP_RAM), 1);
+	assert_int_equal(call_nth(CALL_UNMAP_RAM, 0)->a, TEST_MMIO64_BASE);
+	assert_true(call_nth(CALL_UNMAP_RAM, 0) < call_nth(CALL_DEINIT, 0));
 	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, PCI_MMIO32_BASE, 0x2000));
 	assert_true(io_range_free(vm->io, IO_SPACE_MMIO, TEST_MMIO64_BASE, 0x200000));
 	assert_true(io_range_free(vm->io, IO_SPACE_PIO, PCI_CONFIG_ADDR_PORT, 8));
@@ -447,6 +498,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decode_toggles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_onto_ram_is_not_decoded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_onto_another_bar_is_not_decoded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_ram_bar, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bar_memory_only_for_ram_bars_before_start, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sizing_while_decoded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_bar_rejects_bad_declarations, setup,

@@ -1,6 +1,7 @@
 /*
  * The bus: configuration mechanism #1 through io_dispatch, slot rules and their error messages,
- * the multi-function bit, the emulation table, hostbridge and lpc, concurrent config accesses.
+ * the multi-function bit, hostbridge and lpc, concurrent config accesses. (acrn-dm's table of
+ * emulations is tested with vm_create, in test_vm_create.c.)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,13 +15,12 @@
 #include "io_dispatch.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "pci_emuls.h"
 #include "test_pci_fixture.h"
 #include "vmm.h"
 
 #define CF8 PCI_CONFIG_ADDR_PORT
 #define CFC PCI_CONFIG_DATA_PORT
-
-const struct pci_dev_ops *__real_pci_emul_find(const char *emul);
 
 static int setup(void **state)
 {
@@ -181,7 +181,7 @@ static void test_duplicate_slot_is_refused(void **state)
 	assert_non_null(strstr(log, "slot 5:0"));
 	assert_non_null(strstr(log, "hostbridge"));
 	assert_non_null(strstr(log, "testdev"));
-	assert_ptr_equal(test_dev(vm, 5, 0)->ops, __real_pci_emul_find("hostbridge"));
+	assert_ptr_equal(test_dev(vm, 5, 0)->ops, &pci_hostbridge_ops);
 	assert_int_equal(test_add(vm, 5, 1, "testdev", NULL), 0); /* another function is fine */
 }
 
@@ -190,9 +190,8 @@ static void test_slot_rules(void **state)
 	struct vm *vm = *state;
 	char log[1024];
 
-	struct slot_option opt = { .bus = 1, .dev = 3, .func = 0, .emul = "testdev" };
 	log_capture_begin();
-	int ret = pci_bus_add_device(vm->pci, &opt);
+	int ret = pci_bus_add_device(vm->pci, 1, 3, 0, &pci_hostbridge_ops, NULL);
 	log_capture_end(log, sizeof(log));
 	assert_int_equal(ret, -EINVAL);
 	assert_non_null(strstr(log, "only bus 0"));
@@ -201,26 +200,21 @@ static void test_slot_rules(void **state)
 
 	assert_int_equal(test_add(vm, 32, 0, "testdev", NULL), -EINVAL);
 	assert_int_equal(test_add(vm, 3, 8, "testdev", NULL), -EINVAL);
-	struct slot_option no_emul = { .dev = 3 };
-	assert_int_equal(pci_bus_add_device(vm->pci, &no_emul), -ENOENT);
-}
-
-static void test_unknown_emulation(void **state)
-{
-	struct vm *vm = *state;
-	char log[1024];
-	log_capture_begin();
-	int ret = test_add(vm, 4, 0, "virtio-frobnicator", NULL);
-	log_capture_end(log, sizeof(log));
-	assert_int_equal(ret, -ENOENT);
-	assert_non_null(strstr(log, "virtio-frobnicator"));
-	assert_null(pci_bus_find(vm->pci, 0, 4, 0));
+	assert_int_equal(pci_bus_add_device(vm->pci, 0, 3, 0, NULL, NULL), -EINVAL);
+	assert_null(pci_bus_find(vm->pci, 0, 3, 0));
 }
 
 static void test_failed_init_leaves_the_slot_free(void **state)
 {
 	struct vm *vm = *state;
-	assert_int_equal(test_add(vm, 4, 0, "testdev", "m320=0x1000,fail"), -EIO);
+	char log[1024];
+	log_capture_begin();
+	int ret = test_add(vm, 4, 0, "testdev", "m320=0x1000,fail");
+	log_capture_end(log, sizeof(log));
+	assert_int_equal(ret, -EIO);
+	/* The device's own line, and none from the bus on top of it. */
+	assert_int_equal(log_lines(log, "error"), 1);
+	assert_non_null(strstr(log, "told to fail"));
 	assert_null(pci_bus_find(vm->pci, 0, 4, 0));
 	assert_int_equal(calls_count(CALL_DEINIT), 0);
 	assert_int_equal(test_add(vm, 4, 0, "testdev", NULL), 0);
@@ -303,22 +297,6 @@ static void test_bridges_reject_what_they_do_not_take(void **state)
 	assert_int_equal(test_add(vm, 0, 0, "hostbridge", ""), 0); /* empty option text is none */
 }
 
-static void test_emulation_table(void **state)
-{
-	(void)state;
-	const struct pci_dev_ops *hb = __real_pci_emul_find("hostbridge");
-	const struct pci_dev_ops *lpc = __real_pci_emul_find("lpc");
-	assert_non_null(hb);
-	assert_non_null(lpc);
-	assert_string_equal(hb->emul, "hostbridge");
-	assert_string_equal(lpc->emul, "lpc");
-	assert_non_null(hb->init);
-	assert_null(__real_pci_emul_find("testdev"));
-	assert_null(__real_pci_emul_find("HOSTBRIDGE"));
-	assert_null(__real_pci_emul_find(""));
-	assert_null(__real_pci_emul_find(NULL));
-}
-
 /* Threads hammering config space of their own device while others do the same. */
 struct hammer {
 	struct vm *vm;
@@ -377,14 +355,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_function_without_function0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_slot_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_emulation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_init_leaves_the_slot_free, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_config_ports_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostbridge_and_lpc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bridges_reject_what_they_do_not_take, setup,
 						teardown),
-		cmocka_unit_test(test_emulation_table),
 		cmocka_unit_test_setup_teardown(test_concurrent_config_accesses, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,10 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "pci_emuls.h"
 #include "pci_msix.h"
 #include "test_pci_fixture.h"
-#include "vm.h"
+#include "vm_state.h"
 
 struct call calls[MAX_CALLS];
 unsigned ncalls;
@@ -54,8 +55,8 @@ const struct call *call_nth(enum call_kind kind, unsigned n)
 
 int fixture_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec)
 {
-	(void)vmm; (void)hva; (void)exec;
-	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, 0, fake_map_ram_result);
+	(void)vmm; (void)exec;
+	record_call(CALL_MAP_RAM, NULL, -1, gpa, len, (uint64_t)(uintptr_t)hva, fake_map_ram_result);
 	return fake_map_ram_result;
 }
 
@@ -73,11 +74,30 @@ int fixture_send_msi(struct vmm *vmm, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+int fake_ioeventfd_result;
+
+static int fixture_ioeventfd_add(struct vmm *vmm, const struct vmm_ioeventfd *ev)
+{
+	(void)vmm;
+	record_call(CALL_IOEVENTFD_ADD, NULL, ev->fd, ev->addr, ev->data, ev->datamatch,
+		    fake_ioeventfd_result);
+	return fake_ioeventfd_result;
+}
+
+static int fixture_ioeventfd_del(struct vmm *vmm, const struct vmm_ioeventfd *ev)
+{
+	(void)vmm;
+	record_call(CALL_IOEVENTFD_DEL, NULL, ev->fd, ev->addr, ev->data, ev->datamatch, 0);
+	return 0;
+}
+
 static const struct vmm_ops fake_vmm_ops = {
 	.name = "fake",
 	.map_ram = fixture_map_ram,
 	.unmap_ram = fixture_unmap_ram,
 	.send_msi = fixture_send_msi,
+	.ioeventfd_add = fixture_ioeventfd_add,
+	.ioeventfd_del = fixture_ioeventfd_del,
 };
 
 struct vm *test_vm_new(void)
@@ -99,6 +119,7 @@ struct vm *test_vm_new(void)
 	vm->pci = pci_bus_new(vm);
 	assert_non_null(vm->pci);
 	fake_map_ram_result = 0;
+	fake_ioeventfd_result = 0;
 	calls_reset();
 	return vm;
 }
@@ -113,24 +134,7 @@ void test_vm_free(struct vm *vm)
 /* ---- testdev ---- */
 
 /* Host memory "backing" RAM BARs: never touched, the fake backend only records the address. */
-static char ram_backing[4096] __attribute__((aligned(4096)));
-
-static int testdev_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	/* Recorded before the backend call it leads to, with the result filled in after. */
-	unsigned at = ncalls;
-	record_call(CALL_BAR_MAP, dev, idx, gpa, 0, 0, 0);
-	int ret = vm_map_ram(dev->vm, gpa, dev->bars[idx].size, ram_backing);
-	if (at < MAX_CALLS)
-		calls[at].ret = ret;
-	return ret;
-}
-
-static void testdev_bar_unmap(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	record_call(CALL_BAR_UNMAP, dev, idx, gpa, 0, 0, 0);
-	(void)vm_unmap_ram(dev->vm, gpa, dev->bars[idx].size, ram_backing);
-}
+char testdev_ram[4096] __attribute__((aligned(4096)));
 
 uint64_t testdev_bar_value(int idx, uint64_t off)
 {
@@ -164,18 +168,21 @@ static int testdev_option(struct pci_dev *dev, const char *tok)
 	static const struct {
 		const char *prefix;
 		enum pci_bar_type type;
-		bool prefetch, ram;
+		bool prefetch, ram, memory;
 	} kinds[] = {
-		{ "ram32", PCI_BAR_MEM32, false, true }, { "ram", PCI_BAR_MEM64, true, true },
-		{ "m32p", PCI_BAR_MEM32, true, false },	  { "m32", PCI_BAR_MEM32, false, false },
-		{ "m64p", PCI_BAR_MEM64, true, false },	  { "m64", PCI_BAR_MEM64, false, false },
-		{ "io", PCI_BAR_IO, false, false },
+		{ "ram32", PCI_BAR_MEM32, false, true, true }, { "ram", PCI_BAR_MEM64, true, true, true },
+		{ "rsv", PCI_BAR_MEM64, true, true, false },
+		{ "m32p", PCI_BAR_MEM32, true, false, false }, { "m32", PCI_BAR_MEM32, false, false, false },
+		{ "m64p", PCI_BAR_MEM64, true, false, false }, { "m64", PCI_BAR_MEM64, false, false, false },
+		{ "io", PCI_BAR_IO, false, false, false },
 	};
 	unsigned a, b;
 	int id, len;
 
-	if (strcmp(tok, "fail") == 0)
+	if (strcmp(tok, "fail") == 0) {
+		pr_err("testdev", "%s: told to fail", dev->name); /* an init logs its own failure */
 		return -EIO;
+	}
 	if (sscanf(tok, "msix=%u@%u", &a, &b) == 2)
 		return pci_msix_init(dev, a, (int)b);
 	if (sscanf(tok, "cap=%i:%i", &id, &len) == 2) {
@@ -186,10 +193,11 @@ static int testdev_option(struct pci_dev *dev, const char *tok)
 		size_t n = strlen(kinds[k].prefix);
 		unsigned long long size;
 		int idx;
-		if (strncmp(tok, kinds[k].prefix, n) == 0 &&
-		    sscanf(tok + n, "%d=%lli", &idx, &size) == 2)
-			return pci_add_bar(dev, idx, kinds[k].type, size, kinds[k].prefetch,
-					   kinds[k].ram);
+		if (strncmp(tok, kinds[k].prefix, n) != 0 ||
+		    sscanf(tok + n, "%d=%lli", &idx, &size) != 2)
+			continue;
+		int ret = pci_add_bar(dev, idx, kinds[k].type, size, kinds[k].prefetch, kinds[k].ram);
+		return ret < 0 || !kinds[k].memory ? ret : pci_set_bar_memory(dev, idx, testdev_ram);
 	}
 	fail_msg("testdev: bad option '%s'", tok);
 	return -EINVAL;
@@ -217,19 +225,8 @@ static const struct pci_dev_ops testdev_ops = {
 	.deinit = testdev_deinit,
 	.bar_read = testdev_bar_read,
 	.bar_write = testdev_bar_write,
-	.bar_map = testdev_bar_map,
-	.bar_unmap = testdev_bar_unmap,
 };
 
-const struct pci_dev_ops *__real_pci_emul_find(const char *emul);
-const struct pci_dev_ops *__wrap_pci_emul_find(const char *emul);
-
-const struct pci_dev_ops *__wrap_pci_emul_find(const char *emul)
-{
-	if (emul && strcmp(emul, "testdev") == 0)
-		return &testdev_ops;
-	return __real_pci_emul_find(emul);
-}
 
 void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t addr,
 		     uint32_t data, void *opaque)
@@ -242,12 +239,10 @@ void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t
 
 int test_add(struct vm *vm, unsigned slot, unsigned func, const char *emul, const char *config)
 {
-	char *e = strdup(emul), *c = config ? strdup(config) : NULL;
-	struct slot_option opt = { .bus = 0, .dev = slot, .func = func, .emul = e, .config = c };
-	int ret = pci_bus_add_device(vm->pci, &opt);
-	free(e);
-	free(c);
-	return ret;
+	const struct pci_dev_ops *ops = strcmp(emul, "testdev") == 0 ? &testdev_ops :
+					pci_emul_find(emul);
+	assert_non_null(ops);
+	return pci_bus_add_device(vm->pci, 0, slot, func, ops, config);
 }
 
 struct pci_dev *test_dev(struct vm *vm, unsigned slot, unsigned func)
@@ -297,33 +292,4 @@ uint64_t mmio_read(struct vm *vm, uint64_t addr, unsigned size)
 void mmio_write(struct vm *vm, uint64_t addr, unsigned size, uint64_t value)
 {
 	io_access(vm, IO_SPACE_MMIO, addr, size, true, value);
-}
-
-/* ---- log capture ---- */
-
-static int saved_stderr = -1;
-static FILE *capture;
-
-void log_capture_begin(void)
-{
-	fflush(stderr);
-	capture = tmpfile();
-	assert_non_null(capture);
-	saved_stderr = dup(STDERR_FILENO);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
-}
-
-void log_capture_end(char *buf, unsigned len)
-{
-	fflush(stderr);
-	assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
-	close(saved_stderr);
-	saved_stderr = -1;
-	rewind(capture);
-	size_t n = fread(buf, 1, len - 1, capture);
-	buf[n] = '\0';
-	fclose(capture);
-	capture = NULL;
-	fputs(buf, stderr); /* still shown, for whoever reads the test output */
 }

@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #include "pci.h"
-#include "vm.h"
+#include "test_log_capture.h"
+#include "vm_state.h"
 
 #define TEST_LOWMEM		(256ULL << 20)	/* guest RAM [0, 256 MiB), reserved in the registry */
 #define TEST_MMIO64_BASE	(4ULL << 30)
@@ -19,11 +20,11 @@
 #define TESTDEV_DEVICE		0x5678
 
 enum call_kind {
-	CALL_MAP_RAM,		/* backend: a = gpa, b = len */
+	CALL_MAP_RAM,		/* backend: a = gpa, b = len, c = hva */
 	CALL_UNMAP_RAM,		/* backend: a = gpa, b = len */
 	CALL_SEND_MSI,		/* backend: a = addr, b = data */
-	CALL_BAR_MAP,		/* emulation: idx, a = gpa, ret = what vm_map_ram said */
-	CALL_BAR_UNMAP,		/* emulation: idx, a = gpa */
+	CALL_IOEVENTFD_ADD,	/* backend: idx = fd, a = addr, b = data, c = datamatch, ret */
+	CALL_IOEVENTFD_DEL,	/* backend: idx = fd, a = addr, b = data, c = datamatch */
 	CALL_BAR_READ,		/* emulation: idx, a = offset, b = size */
 	CALL_BAR_WRITE,		/* emulation: idx, a = offset, b = size, c = value */
 	CALL_DEINIT,		/* emulation */
@@ -49,8 +50,12 @@ const struct call *call_nth(enum call_kind kind, unsigned n);
 void record_call(enum call_kind kind, const struct pci_dev *dev, int idx, uint64_t a, uint64_t b,
 		 uint64_t c, int ret);
 
-/* The fake backend's map_ram fails with this when not 0. */
+/* The fake backend's map_ram / ioeventfd_add fail with these when not 0. */
 extern int fake_map_ram_result;
+extern int fake_ioeventfd_result;
+
+/* The host memory testdev's RAM BARs (ram<i>, ram32<i>) are backed with. */
+extern char testdev_ram[4096];
 
 /* The fake backend's ops (each records its call), for tests that build a larger fake. */
 int fixture_map_ram(struct vmm *vmm, uint64_t gpa, uint64_t len, void *hva, bool exec);
@@ -67,8 +72,9 @@ void test_vm_free(struct vm *vm);
 /*
  * Adds "<emul>[,<config>]" at 0:slot.func. testdev's config is a comma-separated list of
  *   io<i>=<size> m32<i>=<size> m32p<i>=<size> m64<i>=<size> m64p<i>=<size>
- *   ram<i>=<size> (64-bit prefetchable RAM BAR) ram32<i>=<size> msix=<nvec>@<bar>
- *   cap=<id>:<len> fail (init returns -EIO)
+ *   ram<i>=<size> (64-bit prefetchable RAM BAR backed by testdev_ram) ram32<i>=<size>
+ *   rsv<i>=<size> (64-bit RAM BAR without memory: reserved) msix=<nvec>@<bar>
+ *   cap=<id>:<len> fail (init logs a line and returns -EIO)
  */
 int test_add(struct vm *vm, unsigned slot, unsigned func, const char *emul, const char *config);
 struct pci_dev *test_dev(struct vm *vm, unsigned slot, unsigned func);
@@ -87,9 +93,5 @@ uint64_t testdev_bar_value(int idx, uint64_t off);
 /* The MSI-X notifier tests install: records CALL_NOTIFIER. */
 void record_notifier(struct pci_dev *dev, unsigned vector, bool usable, uint64_t addr,
 		     uint32_t data, void *opaque);
-
-/* Captures what is logged to stderr between begin and end into buf (NUL-terminated). */
-void log_capture_begin(void);
-void log_capture_end(char *buf, unsigned len);
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "mem_layout.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define RAM_SIZE	(4 * MiB)
 #define CODE_GPA	0x10000ULL

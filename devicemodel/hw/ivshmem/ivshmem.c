@@ -10,8 +10,8 @@
  *   BAR0  256-byte 32-bit memory BAR: IntrMask, IntrStatus, IVPosition, Doorbell.
  *   BAR1  MSI-X table and PBA: only the doorbell device (vectors=N) has it, as QEMU's
  *         ivshmem-doorbell; a BAR1 without an MSI-X capability breaks Zephyr and Windows drivers.
- *   BAR2  the shared memory, 64-bit prefetchable, mapped into the guest while memory decode is on
- *         and remapped wherever the guest moves it.
+ *   BAR2  the shared memory, 64-bit prefetchable: a RAM BAR backed by the region, which the PCI
+ *         core maps while memory decode is on and remaps wherever the guest moves it.
  *
  * Hypervisor land: the hypervisor emulates the whole device. This process only reserves the slot
  * and the BAR addresses and hands them to the hypervisor (ACRN's CREATE_VDEV).
@@ -116,52 +116,6 @@ static int ivshmem_bar_write(struct pci_dev *dev, int idx, uint64_t off, unsigne
 	return ivshmem_regs_write(dev->priv, off, size, value);
 }
 
-/* ---- BAR2: the shared memory follows the guest ---- */
-
-/*
- * A guest may move BAR2 onto RAM or another BAR as often as it likes: say so, but not at the
- * guest's pace. bar_map runs under the PCI bus lock (or before the bus starts), which serialises
- * this limiter across devices.
- */
-static struct log_ratelimit bar2_refused_log;
-
-static int ivshmem_bar_map(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	struct ivshmem *iv = dev->priv;
-	if (iv->cfg.land == IVSHMEM_HV_LAND)
-		return 0; /* the hypervisor maps it */
-	if (idx != IVSHMEM_BAR_SHM)
-		return 0;
-	int ret = vm_map_ram(dev->vm, gpa, iv->region.size, iv->region.addr);
-	if (ret >= 0)
-		pr_dbg("ivshmem", "%s: BAR2 mapped at 0x%llx", dev->name, (unsigned long long)gpa);
-	else if (log_ratelimit_ok(&bar2_refused_log, 5))
-		pr_warn("ivshmem", "%s: BAR2 not mapped at 0x%llx (%s): %s", dev->name,
-			(unsigned long long)gpa, strerror(-ret),
-			ret == -EEXIST ? "guest RAM or another BAR is there" : "refused");
-	return ret;
-}
-
-static void ivshmem_bar_unmap(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	struct ivshmem *iv = dev->priv;
-	if (iv->cfg.land == IVSHMEM_HV_LAND)
-		return;
-	if (idx != IVSHMEM_BAR_SHM)
-		return;
-	if (vm_unmap_ram(dev->vm, gpa, iv->region.size, iv->region.addr) < 0)
-		pr_warn("ivshmem", "%s: unmapping BAR2 at 0x%llx failed", dev->name,
-			(unsigned long long)gpa);
-}
-
-/* BAR0 decoded at gpa (0: not decoded): the doorbell's ioeventfds follow it. */
-static void ivshmem_bar_decoded(struct pci_dev *dev, int idx, uint64_t gpa)
-{
-	struct ivshmem *iv = dev->priv;
-	if (iv && iv->doorbell && idx == IVSHMEM_BAR_REGS)
-		ivshmem_doorbell_regs_moved(iv, gpa);
-}
-
 /* ---- set-up ---- */
 
 static void ivshmem_set_config_space(struct ivshmem *iv)
@@ -203,13 +157,13 @@ static int ivshmem_add_bars(struct ivshmem *iv)
 			      false);
 	if (ret == 0)
 		ret = pci_add_bar(dev, IVSHMEM_BAR_SHM, PCI_BAR_MEM64, iv->cfg.size, true, true);
-	if (ret < 0)
-		pr_err("ivshmem", "%s: no room for the BARs of a %llu MiB region", dev->name,
-		       (unsigned long long)(iv->cfg.size >> 20));
-	return ret;
+	return ret; /* pci_add_bar said which BAR found no room */
 }
 
-/* Hypervisor land: reserve the BARs here, and let the hypervisor emulate the device there. */
+/*
+ * Hypervisor land: reserve the BARs here, and let the hypervisor emulate the device there. BAR1
+ * and BAR2 are RAM BARs without memory: the PCI core only reserves their ranges.
+ */
 static int ivshmem_hand_to_hypervisor(struct ivshmem *iv)
 {
 	struct pci_dev *dev = iv->dev;
@@ -234,14 +188,12 @@ static int ivshmem_hand_to_hypervisor(struct ivshmem *iv)
 	if (ret == -ENOTSUP) {
 		pr_err("ivshmem", "%s: %s: hypervisor-land ivshmem needs the ACRN hypervisor (this VM "
 		       "runs on %s); use dm:/%s for a region this device model provides",
-		       dev->name, vdev->args, dev->vm->vmm.ops ? dev->vm->vmm.ops->name : "?",
+		       dev->name, vdev->args, vm_backend_name(dev->vm),
 		       iv->cfg.name);
 		return ret;
 	}
-	if (ret < 0) {
-		pr_err("ivshmem", "%s: %s: the hypervisor refused the device", dev->name, vdev->args);
-		return ret;
-	}
+	if (ret < 0)
+		return ret; /* the backend said why its hypervisor refused the device */
 	iv->vdev_created = true;
 	return 0;
 }
@@ -261,8 +213,10 @@ static int ivshmem_init(struct vm *vm, struct pci_dev *dev, const char *opts)
 {
 	(void)vm;
 	struct ivshmem *iv = calloc(1, sizeof(*iv));
-	if (!iv)
+	if (!iv) {
+		pr_err("ivshmem", "%s: out of memory", dev->name);
 		return -ENOMEM;
+	}
 	iv->dev = dev;
 	pthread_mutex_init(&iv->lock, NULL);
 	dev->priv = iv;
@@ -284,6 +238,8 @@ static int ivshmem_init(struct vm *vm, struct pci_dev *dev, const char *opts)
 		ret = ivshmem_doorbell_init(iv); /* the region comes from the server */
 	else
 		ret = ivshmem_open_region(iv);
+	if (ret == 0 && iv->cfg.land == IVSHMEM_DM_LAND)
+		ret = pci_set_bar_memory(dev, IVSHMEM_BAR_SHM, iv->region.addr);
 	if (ret < 0)
 		goto fail;
 	return 0;
@@ -314,7 +270,4 @@ const struct pci_dev_ops pci_ivshmem_ops = {
 	.deinit = ivshmem_deinit,
 	.bar_read = ivshmem_bar_read,
 	.bar_write = ivshmem_bar_write,
-	.bar_map = ivshmem_bar_map,
-	.bar_unmap = ivshmem_bar_unmap,
-	.bar_decoded = ivshmem_bar_decoded,
 };

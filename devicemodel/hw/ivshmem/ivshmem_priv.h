@@ -55,7 +55,5 @@ void ivshmem_doorbell_free(struct ivshmem *iv);
 uint32_t ivshmem_doorbell_peer_id(struct ivshmem *iv);
 /* A guest write to the Doorbell register (the slow path: the fast one is an ioeventfd). */
 void ivshmem_doorbell_ring(struct ivshmem *iv, uint32_t value);
-/* BAR0 moved or decode changed: move the ioeventfds with it (0: not decoded). */
-void ivshmem_doorbell_regs_moved(struct ivshmem *iv, uint64_t regs_gpa);
 
 #endif

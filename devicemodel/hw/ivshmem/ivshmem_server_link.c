@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,13 @@ static int spawn_server(const struct ivshmem_config *cfg, const char *hugetlbfs_
 		/* Only async-signal-safe calls from here on. */
 		if (fork() != 0)
 			_exit(0);
+		/*
+		 * A reconnection runs on a worker thread with every signal blocked; the server must
+		 * not inherit that mask (it stops on SIGTERM).
+		 */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
 		int devnull = open("/dev/null", O_RDONLY);
 		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);

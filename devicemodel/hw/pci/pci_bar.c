@@ -1,6 +1,6 @@
 /*
  * BARs: declaration and allocation from the windows of mem_layout.h, the sizing protocol, and
- * decode.
+ * decode: what sits behind a BAR is the core's to map, unmap and move.
  *
  * Sizing needs no code of its own: a BAR register's writable bits (wmask) are exactly the address
  * bits above its size, so writing all ones reads back ~(size - 1) with the read-only flag bits,
@@ -8,7 +8,9 @@
  *
  * Decode follows the guest. A BAR is decoded when its command-register decode bit is on and its
  * address is usable; after every write that could change either, the BAR is undecoded where it
- * was (unregister the trapped range / bar_unmap(old)) and decoded where it now is. When the new
+ * was and decoded where it now is. Decoding a trapped BAR registers its range in the registry and
+ * binds its ioeventfds (pci_ioeventfd.c) there; decoding a RAM BAR maps its host memory with
+ * vm_map_ram, or only reserves the range when the hypervisor provides the memory. When the new
  * place is refused (guest RAM or another BAR there: io_register and vm_map_ram both answer
  * -EEXIST) or unusable (the all-ones sizing value, a 64-bit BAR half written), the BAR stays
  * programmed but undecoded; the next write that makes it usable decodes it again.
@@ -56,16 +58,6 @@ static uint64_t align_up(uint64_t v, uint64_t align)
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-uint64_t pci_mmio64_base(const struct pci_bus *bus)
-{
-	const struct vm *vm = bus->vm;
-
-	if (vm->mmio64_base)
-		return vm->mmio64_base;
-	/* A VM that did not say: the first 4 GiB boundary above high RAM, as mem_layout.h puts it. */
-	return align_up(HIGHMEM_BASE + vm->highmem, PCI_MMIO64_ALIGN);
 }
 
 static bool bar_args_valid(const struct pci_dev *dev, int idx, enum pci_bar_type type,
@@ -127,7 +119,7 @@ int pci_add_bar(struct pci_dev *dev, int idx, enum pci_bar_type type, uint64_t s
 	} else if (type == PCI_BAR_MEM32) {
 		ret = window_alloc(&bus->next_mem32, PCI_MMIO32_LIMIT, size, align, &addr);
 	} else {
-		uint64_t base = pci_mmio64_base(bus);
+		uint64_t base = vm_mmio64_base(bus->vm);
 		if (bus->next_mem64 < base)
 			bus->next_mem64 = base;
 		ret = window_alloc(&bus->next_mem64, base + PCI_MMIO64_SIZE, size, align, &addr);
@@ -172,6 +164,18 @@ void pci_bar_forget(struct pci_dev *dev, int idx)
 		put32(dev->cfg, PCIR_BAR(i), 0);
 		put32(dev->wmask, PCIR_BAR(i), 0);
 	}
+}
+
+int pci_set_bar_memory(struct pci_dev *dev, int idx, void *hva)
+{
+	if (idx < 0 || idx >= PCI_BAR_COUNT || !dev->bars[idx].ram || dev->bus->started ||
+	    ((uintptr_t)hva & (BAR_MEM_MIN_ALIGN - 1))) {
+		pr_err("pci", "%s: BAR%d: host memory at %p cannot back it (not a RAM BAR, not page "
+		       "aligned, or the bus runs)", dev->name, idx, hva);
+		return -EINVAL;
+	}
+	dev->bars[idx].memory = hva;
+	return 0;
 }
 
 /* ---- trapped accesses ---- */
@@ -244,7 +248,7 @@ static const char *bar_unusable_reason(const struct pci_dev *dev, const struct p
 	/* IOAPIC, LAPIC and firmware live there; a BAR must never shadow them. */
 	if (addr < HIGHMEM_BASE && end > PCI_MMIO32_LIMIT)
 		return "in the platform range 0xfec00000-0xffffffff";
-	if (end > pci_mmio64_base(dev->bus) + PCI_MMIO64_SIZE)
+	if (end > vm_mmio64_base(dev->vm) + PCI_MMIO64_SIZE)
 		return "above the 64-bit PCI window";
 	return NULL;
 }
@@ -252,28 +256,30 @@ static const char *bar_unusable_reason(const struct pci_dev *dev, const struct p
 static int bar_decode(struct pci_dev *dev, int idx)
 {
 	struct pci_bar *bar = &dev->bars[idx];
+	struct pci_bar_trap *trap = &pci_node_of(dev)->traps[idx];
 	int ret;
 
-	if (bar->ram) {
-		ret = dev->ops->bar_map ? dev->ops->bar_map(dev, idx, bar->addr) : -ENOTSUP;
+	if (bar->ram && bar->memory) {
+		ret = vm_map_ram(dev->vm, bar->addr, bar->size, bar->memory);
 	} else {
-		struct pci_bar_trap *trap = &pci_node_of(dev)->traps[idx];
 		const struct io_range range = {
 			.name = trap->name,
 			.space = bar->type == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO,
 			.base = bar->addr,
 			.len = bar->size,
-			.handler = bar_trap_handler,
+			/* A reserved RAM BAR traps nothing, and nothing else may decode there. */
+			.handler = bar->ram ? NULL : bar_trap_handler,
 			.opaque = trap,
 		};
-		ret = io_register(dev->vm->io, &range);
+		ret = io_register(vm_io(dev->vm), &range);
 	}
 	if (ret < 0)
 		return ret;
+	pthread_mutex_lock(&dev->bus->ioev_lock);
 	bar->mapped = true;
 	bar->mapped_addr = bar->addr;
-	if (!bar->ram && dev->ops->bar_decoded)
-		dev->ops->bar_decoded(dev, idx, bar->addr);
+	pci_ioeventfds_bind(dev, idx);
+	pthread_mutex_unlock(&dev->bus->ioev_lock);
 	return 0;
 }
 
@@ -283,45 +289,71 @@ static void bar_undecode(struct pci_dev *dev, int idx)
 
 	if (!bar->mapped)
 		return;
-	if (bar->ram) {
-		if (dev->ops->bar_unmap)
-			dev->ops->bar_unmap(dev, idx, bar->mapped_addr);
-	} else {
-		enum io_space space = bar->type == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
-		if (io_unregister(dev->vm->io, space, bar->mapped_addr) < 0)
-			pr_warn("pci", "%s: BAR%d was not registered at 0x%llx", dev->name, idx,
-				(unsigned long long)bar->mapped_addr);
-		if (dev->ops->bar_decoded)
-			dev->ops->bar_decoded(dev, idx, 0);
-	}
+	/* The fast path goes first: a write in between is trapped and handled the same way. */
+	pthread_mutex_lock(&dev->bus->ioev_lock);
+	pci_ioeventfds_unbind(dev, idx);
 	bar->mapped = false;
+	pthread_mutex_unlock(&dev->bus->ioev_lock);
+	if (bar->ram && bar->memory) {
+		if (vm_unmap_ram(dev->vm, bar->mapped_addr, bar->size, bar->memory) < 0)
+			pr_warn("pci", "%s: unmapping BAR%d at 0x%llx failed", dev->name, idx,
+				(unsigned long long)bar->mapped_addr);
+		return;
+	}
+	enum io_space space = bar->type == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
+	if (io_unregister(vm_io(dev->vm), space, bar->mapped_addr) < 0)
+		pr_warn("pci", "%s: BAR%d was not registered at 0x%llx", dev->name, idx,
+			(unsigned long long)bar->mapped_addr);
 }
 
 /*
  * Makes BAR idx decoded exactly when it should be. Returns 0 when it is decoded or is not meant
- * to be, or why decoding was refused.
+ * to be, else why not: -EADDRNOTAVAIL (an address no BAR may decode at) or what decoding answered,
+ * with *why in words for the caller's log line.
  */
-static int bar_sync(struct pci_dev *dev, int idx)
+static int bar_sync(struct pci_dev *dev, int idx, const char **why)
 {
 	struct pci_bar *bar = &dev->bars[idx];
-	const char *why = bar_unusable_reason(dev, bar);
-	bool want = bar_decode_enabled(dev, bar) && !why;
+	const char *unusable = bar_unusable_reason(dev, bar);
+	bool want = bar_decode_enabled(dev, bar) && !unusable;
 
+	*why = NULL;
 	if (bar->mapped && (!want || bar->mapped_addr != bar->addr))
 		bar_undecode(dev, idx);
 	if (!bar_decode_enabled(dev, bar) || bar->mapped)
 		return 0;
-	if (why) {
-		pr_dbg("pci", "%s: BAR%d not decoded at 0x%llx: %s", dev->name, idx,
-		       (unsigned long long)bar->addr, why);
+	if (unusable) {
+		*why = unusable;
 		return -EADDRNOTAVAIL;
 	}
 	int ret = bar_decode(dev, idx);
 	if (ret < 0)
-		pr_dbg("pci", "%s: BAR%d not decoded at 0x%llx: %s", dev->name, idx,
-		       (unsigned long long)bar->addr,
-		       ret == -EEXIST ? "overlaps guest RAM or another BAR" : strerror(-ret));
+		*why = ret == -EEXIST ? "overlaps guest RAM or another BAR" : strerror(-ret);
 	return ret;
+}
+
+/*
+ * After a guest's write: where the guest put a BAR is its own business, so a refusal is only
+ * logged, at debug level, except when memory a device shares with the guest disappears from it
+ * (a RAM BAR moved onto RAM or another BAR): that warns, at most a few times a second, since the
+ * guest may do it at will. bar_sync runs under the bus lock, which serialises the limiter.
+ */
+static void bar_follow_guest(struct pci_dev *dev, int idx)
+{
+	const struct pci_bar *bar = &dev->bars[idx];
+	const char *why;
+	int ret = bar_sync(dev, idx, &why);
+
+	if (ret == 0)
+		return;
+	if (bar->ram && bar->memory && ret != -EADDRNOTAVAIL) {
+		if (log_ratelimit_ok(&dev->bus->refused_log, 5))
+			pr_warn("pci", "%s: BAR%d not mapped at 0x%llx: %s", dev->name, idx,
+				(unsigned long long)bar->addr, why);
+		return;
+	}
+	pr_dbg("pci", "%s: BAR%d not decoded at 0x%llx: %s", dev->name, idx,
+	       (unsigned long long)bar->addr, why);
 }
 
 static bool is_bar(const struct pci_bar *bar)
@@ -342,7 +374,7 @@ void pci_bars_written(struct pci_dev *dev, unsigned reg, unsigned size)
 		if (addr == bar->addr)
 			continue;
 		bar->addr = addr;
-		(void)bar_sync(dev, idx); /* refusal is the guest's business, logged in bar_sync */
+		bar_follow_guest(dev, idx);
 	}
 }
 
@@ -350,7 +382,7 @@ void pci_bars_sync(struct pci_dev *dev)
 {
 	for (int i = 0; i < PCI_BAR_COUNT; i++)
 		if (is_bar(&dev->bars[i]))
-			(void)bar_sync(dev, i); /* as above: a guest choice, not an error */
+			bar_follow_guest(dev, i);
 }
 
 int pci_bars_start(struct pci_dev *dev)
@@ -358,11 +390,11 @@ int pci_bars_start(struct pci_dev *dev)
 	for (int i = 0; i < PCI_BAR_COUNT; i++) {
 		if (!is_bar(&dev->bars[i]))
 			continue;
-		int ret = bar_sync(dev, i);
+		const char *why;
+		int ret = bar_sync(dev, i, &why);
 		if (ret < 0) {
 			pr_err("pci", "%s: BAR%d cannot be decoded at 0x%llx: %s", dev->name, i,
-			       (unsigned long long)dev->bars[i].addr,
-			       ret == -EEXIST ? "the range is taken" : strerror(-ret));
+			       (unsigned long long)dev->bars[i].addr, why);
 			return ret;
 		}
 	}

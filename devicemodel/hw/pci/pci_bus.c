@@ -26,9 +26,10 @@ struct pci_bus *pci_bus_new(struct vm *vm)
 		return NULL;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->ioev_lock, NULL);
 	bus->next_pio = PCI_PIO_BASE;
 	bus->next_mem32 = PCI_MMIO32_BASE;
-	bus->next_mem64 = pci_mmio64_base(bus);
+	bus->next_mem64 = vm_mmio64_base(vm);
 	return bus;
 }
 
@@ -38,6 +39,7 @@ static void dev_destroy(struct pci_dev *dev)
 	if (dev->ops->deinit)
 		dev->ops->deinit(dev->vm, dev);
 	pci_msix_free(dev); /* in case deinit left it */
+	pci_ioeventfds_free(dev);
 	free(pci_node_of(dev));
 }
 
@@ -46,11 +48,12 @@ void pci_bus_free(struct pci_bus *bus)
 	if (!bus)
 		return;
 	if (bus->cfg_ports)
-		io_unregister(bus->vm->io, IO_SPACE_PIO, PCI_CONFIG_ADDR_PORT);
+		io_unregister(vm_io(bus->vm), IO_SPACE_PIO, PCI_CONFIG_ADDR_PORT);
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (bus->devs[s][f])
 				dev_destroy(bus->devs[s][f]);
+	pthread_mutex_destroy(&bus->ioev_lock);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
@@ -62,58 +65,68 @@ struct pci_dev *pci_bus_find(struct pci_bus *bus, unsigned busno, unsigned dev, 
 	return bus->devs[dev][func];
 }
 
-int pci_bus_add_device(struct pci_bus *bus, const struct slot_option *opt)
+int pci_bus_add_device(struct pci_bus *bus, unsigned busno, unsigned slot, unsigned func,
+		       const struct pci_dev_ops *ops, const char *config)
 {
-	const char *emul = opt->emul ? opt->emul : "";
+	const char *emul = ops ? ops->emul : "?";
 
+	if (!ops || !ops->init) {
+		pr_err("pci", "slot %u:%u: no emulation given", slot, func);
+		return -EINVAL;
+	}
 	if (bus->started) {
-		pr_err("pci", "-s %u:%u,%s: the bus is already running", opt->dev, opt->func, emul);
+		pr_err("pci", "-s %u:%u,%s: the bus is already running", slot, func, emul);
 		return -EBUSY;
 	}
-	if (opt->bus != 0) {
-		pr_err("pci", "-s %u:%u:%u,%s: bus %u does not exist; only bus 0 is emulated",
-		       opt->bus, opt->dev, opt->func, emul, opt->bus);
+	if (busno != 0) {
+		pr_err("pci", "-s %u:%u:%u,%s: bus %u does not exist; only bus 0 is emulated", busno,
+		       slot, func, emul, busno);
 		return -EINVAL;
 	}
-	if (opt->dev >= PCI_SLOTS || opt->func >= PCI_FUNCS) {
-		pr_err("pci", "-s %u:%u,%s: slot must be 0..31 and function 0..7", opt->dev, opt->func,
-		       emul);
+	if (slot >= PCI_SLOTS || func >= PCI_FUNCS) {
+		pr_err("pci", "-s %u:%u,%s: slot must be 0..31 and function 0..7", slot, func, emul);
 		return -EINVAL;
 	}
-	struct pci_dev *taken = bus->devs[opt->dev][opt->func];
+	struct pci_dev *taken = bus->devs[slot][func];
 	if (taken) {
-		pr_err("pci", "slot %u:%u already holds %s; cannot add %s there", opt->dev, opt->func,
+		pr_err("pci", "slot %u:%u already holds %s; cannot add %s there", slot, func,
 		       taken->ops->emul, emul);
 		return -EEXIST;
 	}
-	const struct pci_dev_ops *ops = pci_emul_find(emul);
-	if (!ops) {
-		pr_err("pci", "slot %u:%u: unknown emulation '%s'", opt->dev, opt->func, emul);
-		return -ENOENT;
-	}
 
 	struct pci_dev_node *node = calloc(1, sizeof(*node));
-	if (!node)
+	if (!node) {
+		pr_err("pci", "slot %u:%u: out of memory for %s", slot, func, emul);
 		return -ENOMEM;
+	}
 	struct pci_dev *dev = &node->dev;
 	dev->ops = ops;
 	dev->vm = bus->vm;
 	dev->bus = bus;
 	dev->busno = 0;
-	dev->slot = opt->dev;
-	dev->func = opt->func;
-	snprintf(dev->name, sizeof(dev->name), "00:%02x.%x %s", opt->dev, opt->func, ops->emul);
+	dev->slot = slot;
+	dev->func = func;
+	snprintf(dev->name, sizeof(dev->name), "00:%02x.%x %s", slot, func, ops->emul);
 	pci_cfg_init_header(dev);
 
-	int ret = ops->init(bus->vm, dev, opt->config);
+	/* A failing init has said why (pci_dev_ops.init): one line per failure, not one per layer. */
+	int ret = ops->init(bus->vm, dev, config);
 	if (ret < 0) {
-		pr_err("pci", "%s: initialisation failed: %s", dev->name, strerror(-ret));
 		pci_msix_free(dev);
+		pci_ioeventfds_free(dev);
 		free(node);
 		return ret;
 	}
-	bus->devs[opt->dev][opt->func] = dev;
+	bus->devs[slot][func] = dev;
 	return 0;
+}
+
+int pci_config_takes_none(const char *opts, char *err, size_t errlen)
+{
+	if (!opts || !*opts)
+		return 0;
+	snprintf(err, errlen, "takes no configuration (got '%s')", opts);
+	return -EINVAL;
 }
 
 /* ---- firmware step ---- */
@@ -175,7 +188,7 @@ int pci_bus_start(struct pci_bus *bus)
 		.name = "pci-cfg", .space = IO_SPACE_PIO, .base = PCI_CONFIG_ADDR_PORT,
 		.len = CFG_PORTS_LEN, .handler = cfg_port_handler, .opaque = bus,
 	};
-	ret = io_register(bus->vm->io, &ports);
+	ret = io_register(vm_io(bus->vm), &ports);
 	if (ret < 0) {
 		pr_err("pci", "cannot claim ports 0xcf8-0xcff: %s", strerror(-ret));
 		goto fail;

@@ -102,11 +102,16 @@ int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len)
 {
 	struct pci_dev_node *node = pci_node_of(dev);
 
-	if (len < 2)
+	if (len < 2) {
+		pr_err("pci", "%s: capability 0x%02x: %u bytes is too short", dev->name, cap_id, len);
 		return -EINVAL;
+	}
 	unsigned off = node->cap_end ? (node->cap_end + 3) & ~3u : PCI_CAP_START;
-	if (off >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - off)
+	if (off >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - off) {
+		pr_err("pci", "%s: no room for capability 0x%02x (%u bytes) in config space",
+		       dev->name, cap_id, len);
 		return -ENOSPC;
+	}
 
 	dev->cfg[off] = cap_id;
 	dev->cfg[off + 1] = 0;
@@ -118,8 +123,11 @@ int pci_add_capability(struct pci_dev *dev, uint8_t cap_id, unsigned len)
 		for (unsigned n = 0; n < CAP_CHAIN_MAX && last < PCI_CFG_SPACE_SIZE - 1 &&
 				    dev->cfg[last + 1]; n++)
 			last = dev->cfg[last + 1];
-		if (last >= PCI_CFG_SPACE_SIZE - 1)
-			return -EINVAL; /* the list was damaged through pci_set_cfg*: refuse */
+		if (last >= PCI_CFG_SPACE_SIZE - 1) {
+			/* The list was damaged through pci_set_cfg*: refuse. */
+			pr_err("pci", "%s: capability list damaged", dev->name);
+			return -EINVAL;
+		}
 		dev->cfg[last + 1] = (uint8_t)off;
 	}
 	node->cap_end = off + len;

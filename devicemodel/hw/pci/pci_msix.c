@@ -88,31 +88,35 @@ int pci_msix_init(struct pci_dev *dev, unsigned nvec, int bar_idx)
 	uint64_t pba_off, bar_size;
 	int ret;
 
-	if (dev->msix)
-		return -EEXIST;
-	if (nvec < 1 || nvec > PCI_MSIX_MAX_VECTORS || bar_idx < 0 || bar_idx >= PCI_BAR_COUNT)
-		return -EINVAL;
+	if (dev->msix || nvec < 1 || nvec > PCI_MSIX_MAX_VECTORS || bar_idx < 0 ||
+	    bar_idx >= PCI_BAR_COUNT) {
+		pr_err("pci", "%s: MSI-X with %u vectors in BAR%d: %s", dev->name, nvec, bar_idx,
+		       dev->msix ? "the device has MSI-X already" : "out of range");
+		return dev->msix ? -EEXIST : -EINVAL;
+	}
 	msix_layout(nvec, &pba_off, &bar_size);
 
 	struct pci_msix *m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!m) {
+		pr_err("pci", "%s: out of memory for MSI-X", dev->name);
 		return -ENOMEM;
+	}
 	m->table = calloc(nvec, sizeof(*m->table));
 	m->pba = calloc(pba_bytes(nvec) / 8, sizeof(*m->pba));
 	m->reported = calloc(nvec, sizeof(*m->reported));
 	if (!m->table || !m->pba || !m->reported) {
+		pr_err("pci", "%s: out of memory for %u MSI-X vectors", dev->name, nvec);
 		ret = -ENOMEM;
 		goto err_free;
 	}
 
+	/* Both say why they refuse. */
 	ret = pci_add_bar(dev, bar_idx, PCI_BAR_MEM32, bar_size, false, false);
 	if (ret < 0)
 		goto err_free;
 	ret = pci_add_capability(dev, PCIY_MSIX, MSIX_CAP_LEN);
-	if (ret < 0) {
-		pr_err("pci", "%s: no room for the MSI-X capability", dev->name);
+	if (ret < 0)
 		goto err_bar;
-	}
 	m->cap = (unsigned)ret;
 	m->nvec = nvec;
 	m->bar = bar_idx;

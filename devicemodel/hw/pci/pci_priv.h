@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "pci.h"
 
 #define PCI_SLOTS	32
@@ -25,11 +26,21 @@ struct pci_bar_trap {
 	char name[64];		/* io_range keeps a pointer to it: "00:05.0 ivshmem BAR0" */
 };
 
+/* An ioeventfd a device declared in one of its BARs (pci_ioeventfd.c). */
+struct pci_ioeventfd {
+	int idx;
+	struct pci_bar_ioeventfd ev;
+	bool bound;		/* given to the backend at bound_addr */
+	uint64_t bound_addr;
+};
+
 /* Every device is allocated as one of these by pci_bus_add_device. */
 struct pci_dev_node {
 	struct pci_dev dev;
 	struct pci_bar_trap traps[PCI_BAR_COUNT];
 	unsigned cap_end;	/* first byte after the last capability; 0 before the first */
+	struct pci_ioeventfd *ioevs;	/* guarded by the bus's ioev_lock */
+	unsigned nioevs, ioevs_cap;
 };
 
 struct pci_bus {
@@ -39,6 +50,16 @@ struct pci_bus {
 	uint32_t cf8;		/* mechanism #1 address register */
 	bool started;
 	bool cfg_ports;		/* 0xCF8-0xCFF registered */
+
+	/*
+	 * Innermost lock: the ioeventfd lists and the decoded state of every BAR (mapped,
+	 * mapped_addr) as they read it. Taken under the bus lock by decode changes, and without it
+	 * by devices adding or removing ioeventfds from their own threads (with their own locks held).
+	 */
+	pthread_mutex_t ioev_lock;
+	bool no_ioeventfds;	/* the backend has none: never ask again */
+	struct log_ratelimit ioev_log;
+	struct log_ratelimit refused_log;	/* RAM BARs moved onto something: a guest's choice */
 
 	/* Bump allocators over the BAR windows of mem_layout.h. */
 	uint64_t next_pio;
@@ -73,18 +94,24 @@ void pci_cfg_write(struct pci_dev *dev, unsigned reg, unsigned size, uint32_t va
 
 /* ---- pci_bar.c ---- */
 
-/* The 64-bit window of the bus's VM: [*base, *base + PCI_MMIO64_SIZE). */
-uint64_t pci_mmio64_base(const struct pci_bus *bus);
 /* After a guest write touched [reg, reg+size) of the BAR registers: follow the new addresses. */
 void pci_bars_written(struct pci_dev *dev, unsigned reg, unsigned size);
 /* Brings every BAR's decode in line with the command register and its address. */
 void pci_bars_sync(struct pci_dev *dev);
 /* Firmware step: decodes every BAR; fails when one cannot be decoded where it was allocated. */
 int pci_bars_start(struct pci_dev *dev) __attribute__((warn_unused_result));
-/* Undecodes every BAR (unregister / bar_unmap). */
+/* Undecodes every BAR (unregister / unmap / unreserve, ioeventfds unbound). */
 void pci_bars_stop(struct pci_dev *dev);
 /* Takes back a BAR declared during init (an MSI-X set-up that failed half way). */
 void pci_bar_forget(struct pci_dev *dev, int idx);
+
+/* ---- pci_ioeventfd.c ---- */
+
+/* BAR idx now decodes at mapped_addr / no longer decodes: bind / unbind its ioeventfds. */
+void pci_ioeventfds_bind(struct pci_dev *dev, int idx);
+void pci_ioeventfds_unbind(struct pci_dev *dev, int idx);
+/* Unbinds and forgets every ioeventfd of the device (it is being destroyed). */
+void pci_ioeventfds_free(struct pci_dev *dev);
 
 /* ---- pci_msix.c ---- */
 

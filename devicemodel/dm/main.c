@@ -5,7 +5,7 @@
 
 #include "log.h"
 #include "options.h"
-#include "vm.h"
+#include "vm_state.h"
 
 int main(int argc, char **argv)
 {
@@ -32,9 +32,8 @@ int main(int argc, char **argv)
 
 	static struct vm vm;
 	int status = 1;
-	if (vm_create(&vm, &cfg) < 0)
-		pr_err("acrn-dm", "%s: could not create the VM", cfg.name);
-	else
+	/* A failure was logged where it was found, in one line: nothing to add here. */
+	if (vm_create(&vm, &cfg) == 0)
 		status = vm_run(&vm);
 	vm_destroy(&vm);
 	vm_config_clear(&cfg);

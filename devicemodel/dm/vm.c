@@ -20,19 +20,11 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "pci_emuls.h"
 #include "uart_16550.h"
-#include "vm.h"
+#include "vm_state.h"
 
 #define HSM_DEVICE "/dev/acrn_hsm"
-
-const struct vmm_ops *vmm_ops_by_name(const char *name)
-{
-	if (strcmp(name, "kvm") == 0)
-		return &vmm_kvm_ops;
-	if (strcmp(name, "hsm") == 0)
-		return &vmm_hsm_ops;
-	return NULL;
-}
 
 static void on_backend_exit(void *opaque, const struct vm_exit_info *info)
 {
@@ -102,14 +94,38 @@ static int vm_map_guest_ram(struct vm *vm)
 			.name = "ram", .space = IO_SPACE_MMIO, .base = parts[i].gpa, .len = parts[i].len,
 		};
 		ret = io_register(vm->io, &ram);
-		if (ret < 0)
+		if (ret < 0) {
+			pr_err("vm", "cannot reserve guest RAM at 0x%llx: %s",
+			       (unsigned long long)parts[i].gpa, strerror(-ret));
 			return ret;
+		}
 	}
 	/* The LAPIC page belongs to the hypervisor: nothing may be decoded there either. */
 	const struct io_range lapic = {
 		.name = "lapic", .space = IO_SPACE_MMIO, .base = LAPIC_BASE, .len = 1 * MiB,
 	};
-	return io_register(vm->io, &lapic);
+	int ret = io_register(vm->io, &lapic);
+	if (ret < 0)
+		pr_err("vm", "cannot reserve the LAPIC page: %s", strerror(-ret));
+	return ret;
+}
+
+/* The -s devices in command-line order, each emulation looked up in the table by name. */
+static int vm_add_pci_devices(struct vm *vm, const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nslots; i++) {
+		const struct slot_option *s = &cfg->slots[i];
+		const struct pci_dev_ops *ops = pci_emul_find(s->emul);
+		if (!ops) {
+			pr_err("vm", "slot %u:%u: unknown emulation '%s'", s->dev, s->func,
+			       s->emul ? s->emul : "");
+			return -ENOENT;
+		}
+		int ret = pci_bus_add_device(vm->pci, s->bus, s->dev, s->func, ops, s->config);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
 
 static const struct vmm_ops *pick_backend(const struct vm_config *cfg)
@@ -119,6 +135,10 @@ static const struct vmm_ops *pick_backend(const struct vm_config *cfg)
 	return access(HSM_DEVICE, F_OK) == 0 ? &vmm_hsm_ops : &vmm_kvm_ops;
 }
 
+/*
+ * Every failure below is logged once, by whoever finds it (a backend op, a device's init, the PCI
+ * core, or here): main prints nothing more.
+ */
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -126,16 +146,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->ram_fd = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	if (pipe2(vm->exit_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		int err = -errno;
 		vm->exit_pipe[0] = vm->exit_pipe[1] = -1;
-		return -errno;
+		pr_err("vm", "cannot create the exit pipe: %s", strerror(-err));
+		return err;
 	}
 	vm->io = io_registry_new();
-	if (!vm->io)
+	if (!vm->io) {
+		pr_err("vm", "out of memory");
 		return -ENOMEM;
+	}
 
 	const struct vmm_ops *ops = pick_backend(cfg);
-	if (!ops)
+	if (!ops) {
+		pr_err("vm", "no hypervisor backend named '%s'", cfg->vmm_name);
 		return -EINVAL;
+	}
 	vm->vmm.ops = ops;
 	vm->vmm.io = vm->io;
 	vm->vmm.on_exit = on_backend_exit;
@@ -150,8 +176,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			  ~(PCI_MMIO64_ALIGN - 1);
 
 	vm->pci = pci_bus_new(vm);
-	if (!vm->pci)
+	if (!vm->pci) {
+		pr_err("vm", "out of memory");
 		return -ENOMEM;
+	}
 	vm->vmm.pci_cfg = pci_cfg_access;
 	vm->vmm.pci_cfg_opaque = vm->pci;
 
@@ -167,11 +195,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ret < 0)
 		return ret;
 
-	for (unsigned i = 0; i < cfg->nslots; i++) {
-		ret = pci_bus_add_device(vm->pci, &cfg->slots[i]);
-		if (ret < 0)
-			return ret;
-	}
+	ret = vm_add_pci_devices(vm, cfg);
+	if (ret < 0)
+		return ret;
 	if (cfg->com1) {
 		ret = uart_16550_create(vm, COM1_PORT, cfg->com1, &vm->com1);
 		if (ret < 0)

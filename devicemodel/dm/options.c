@@ -16,7 +16,7 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "options.h"
-#include "pci.h"
+#include "pci_emuls.h"
 #include "version.h"
 
 #define MEMSIZE_MIN (128 * MiB)	/* ACRN's minimum */

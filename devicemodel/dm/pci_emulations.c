@@ -2,12 +2,9 @@
  * The emulations -s can name, listed explicitly: no linker sections or constructors, so nothing
  * silently drops out of a static library and the list is one place to read.
  */
-#include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "pci.h"
 #include "pci_emuls.h"
 
 static const struct pci_dev_ops *const pci_emulations[] = {
@@ -24,12 +21,4 @@ const struct pci_dev_ops *pci_emul_find(const char *emul)
 		if (strcmp(pci_emulations[i]->emul, emul) == 0)
 			return pci_emulations[i];
 	return NULL;
-}
-
-int pci_config_takes_none(const char *opts, char *err, size_t errlen)
-{
-	if (!opts || !*opts)
-		return 0;
-	snprintf(err, errlen, "takes no configuration (got '%s')", opts);
-	return -EINVAL;
 }
