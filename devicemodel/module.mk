@@ -12,4 +12,5 @@ $(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
 # Unit tests of the core.
 $(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
 $(eval $(call add_unit_test,test_log,tests/unit/test_log.c,core))
+$(eval $(call add_unit_test,test_log_sinks,tests/unit/test_log_sinks.c,core))
 $(eval $(call add_unit_test,test_options,tests/unit/test_options.c,$(ACRN_DM_LIBS)))
