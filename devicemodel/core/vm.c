@@ -173,7 +173,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			return ret;
 	}
 	if (cfg->com1) {
-		ret = uart_16550_create(vm, COM1_PORT, cfg->com1, &vm->com1);
+		ret = uart_16550_create(vm, "com1", COM1_PORT, COM1_IRQ, cfg->com1, &vm->com1);
 		if (ret < 0)
 			return ret;
 	}
