@@ -17,3 +17,5 @@ $(eval $(call add_unit_test,test_vmm_kvm_irq,tests/unit/test_vmm_kvm_irq.c $(KVM
 $(eval $(call add_unit_test,test_vmm_kvm_api,tests/unit/test_vmm_kvm_api.c,vmm_kvm core))
 $(eval $(call add_unit_test,test_vmm_kvm_cpus,tests/unit/test_vmm_kvm_cpus.c,vmm_kvm core))
 
+# The hypervisor's PCI vUART (devicemodel/hw/pci_vuart.c) handed over through the HSM backend.
+$(eval $(call add_unit_test,test_pci_vuart,tests/unit/test_pci_vuart.c tests/unit/test_pci_fixture.c tests/unit/test_vmm_hsm_fake.c,$(PCI_TEST_LIBS) vmm_hsm,$(HSM_TEST_WRAPS) pci_emul_find))

@@ -1,7 +1,8 @@
 # The PCI core (bus, config space, BARs, MSI-X) and the small emulations: library `pci`.
 PCI_DIR  := devicemodel/hw/pci
 PCI_SRCS := $(PCI_DIR)/pci_bus.c $(PCI_DIR)/pci_cfg.c $(PCI_DIR)/pci_bar.c $(PCI_DIR)/pci_msix.c \
-            $(PCI_DIR)/pci_emul_table.c $(PCI_DIR)/hostbridge.c $(PCI_DIR)/lpc.c
+            $(PCI_DIR)/pci_emul_table.c $(PCI_DIR)/hostbridge.c $(PCI_DIR)/lpc.c \
+            devicemodel/hw/pci_vuart.c
 $(eval $(call add_lib,pci,$(PCI_SRCS)))
 
 # Unit tests: a VM with a fake backend and libcore's real io_registry. pci_emul_find is wrapped so

@@ -10,5 +10,6 @@
 extern const struct pci_dev_ops pci_hostbridge_ops;
 extern const struct pci_dev_ops pci_lpc_ops;
 extern const struct pci_dev_ops pci_ivshmem_ops;
+extern const struct pci_dev_ops pci_vuart_ops;		/* devicemodel/hw/pci_vuart.c */
 
 #endif
