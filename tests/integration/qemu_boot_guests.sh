@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots the test-guest runtime's own guests (tests/guest) under QEMU, with KVM when /dev/kvm is
 # usable and always with TCG, and checks transcripts and exit statuses. This proves the runtime
-# (Multiboot entry, paging, PCI, interrupts, failure reporting) independently of acrn-dm.
+# (Multiboot entry, paging, PCI, interrupts, SMP start-up, a second UART, failure reporting)
+# independently of acrn-dm.
 #
 # QEMU's isa-debug-exit turns the guest's exit code c into QEMU's status (c << 1) | 1:
 # 1 = the guest passed, 3 = it failed. Guest transcripts are shown indented ("    | ") and only
@@ -73,7 +74,7 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
 	skip qemu_boot "$QEMU is not installed (apt-get install qemu-system-x86)"
 	exit 0
 fi
-for g in pci_enum irq_selftest paging_selftest fault_selftest; do
+for g in pci_enum irq_selftest paging_selftest fault_selftest smp_selftest uart_ports; do
 	if [ ! -f "$GUESTS/$g.elf" ]; then
 		fail "qemu_boot/$g" "$GUESTS/$g.elf is not built (make guests)"
 		finish
@@ -116,6 +117,42 @@ for accel in "${accels[@]}"; do
 			"PASS: paging/ivshmem-bar2"
 	fi
 done
+
+# SMP: 1, 2 and 4 CPUs; each writes its APIC id into the region, and takes an IPI and an MSI
+# (from QEMU's edu device) aimed at it. The host reads the ids back from the region.
+for accel in "${accels[@]}"; do
+	for n in 1 2 4; do
+		rm -f "$shm"
+		truncate -s 4M "$shm"
+		out=$TMP/smp_selftest.$accel.$n
+		qemu_guest "$accel" "$out" smp_selftest "cpus=$n msi=edu" -smp "$n" "${ivshmem[@]}" \
+			-device edu
+		status=$?
+		ids=$(od -A n -t u4 -j 16 -N $((4 * n)) "$shm" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+		want=$(seq -s ' ' 0 $((n - 1)))
+		sorted=$(tr ' ' '\n' <<<"$ids" | sort -n | tr '\n' ' ' | sed 's/ $//')
+		if [ "$(head -c 8 "$shm")" != "SMPTEST" ] || [ "$sorted" != "$want" ]; then
+			fail "qemu_boot/smp_selftest/$accel/$n" "region: magic \"$(head -c 7 "$shm" |
+				tr -cd '[:print:]')\", APIC ids \"$ids\" (want $want in some order)"
+			show "$out"
+		else
+			expect_pass "qemu_boot/smp_selftest/$accel/$n" smp_selftest "$out" "$status" \
+				"PASS: smp/start" "PASS: smp/apic-ids" "PASS: smp/ipi" "PASS: smp/msi-edu"
+		fi
+	done
+done
+
+# A second UART (COM2, 0x2f8): what the guest prints there, and what is typed back in.
+out=$TMP/uart_ports
+qemu_guest tcg "$out" uart_ports "lines=2" -serial "file:$out.com2"
+status=$?
+if [ "$(cat "$out.com2" 2>/dev/null)" = "uart_ports: line 1 of 2 on 0x2f8
+uart_ports: line 2 of 2 on 0x2f8" ]; then
+	expect_pass qemu_boot/uart_ports/com2 uart_ports "$out" "$status" "PASS: uart/output"
+else
+	fail qemu_boot/uart_ports/com2 "COM2 wrote \"$(tr '\n' '|' <"$out.com2")\""
+	show "$out"
+fi
 
 # Failure reporting does not depend on the accelerator: TCG is enough and fast.
 declare -A want_status=([check]=3 [ud2]=3 [pf]=3 [return]=15)
