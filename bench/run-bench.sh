@@ -13,6 +13,7 @@
 #              Huge pages are reserved for the run and given back; hugetlbfs is skipped, with a
 #              note, when they cannot be reserved.
 #   doorbell:  bench/doorbell/run.sh, when present, appends its own block afterwards.
+#   server:    bench/server/run.sh (acrn-ivshmem-server under hostile clients), likewise.
 #
 # Usage: bench/run-bench.sh [BUILD_DIR]. Knobs: BENCH_RUNS (3), BENCH_BW_MIB (16),
 # BENCH_PINGS (100), BENCH_BOOT_RUNS (5). The defaults stay well under five minutes here.
@@ -255,4 +256,7 @@ cat "$RESULTS"
 cleanup
 if [ -f bench/doorbell/run.sh ]; then
 	bash bench/doorbell/run.sh "$BUILD" || exit 1
+fi
+if [ -f bench/server/run.sh ]; then
+	bash bench/server/run.sh "$BUILD" || exit 1
 fi

@@ -12,7 +12,7 @@ $(eval $(call add_prog,acrn-dm,devicemodel/core/main.c,$(ACRN_DM_LIBS)))
 
 # Unit tests of the core.
 $(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
-$(eval $(call add_unit_test,test_log,tests/unit/test_log.c,core))
+$(eval $(call add_unit_test,test_log,tests/unit/test_log.c tests/unit/test_stderr_capture.c,core))
 $(eval $(call add_unit_test,test_log_sinks,tests/unit/test_log_sinks.c,core))
 $(eval $(call add_unit_test,test_uart,tests/unit/test_uart.c,hw core))
 $(eval $(call add_unit_test,test_options,tests/unit/test_options.c tests/unit/test_options_util.c,$(ACRN_DM_LIBS)))

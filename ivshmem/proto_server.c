@@ -3,7 +3,7 @@
 
 size_t ivshmem_welcome_len(size_t npeers, unsigned nvectors)
 {
-	return 3 + (npeers + 1) * nvectors;
+	return IVSHMEM_WELCOME_SETUP_LEN + (npeers + 1) * nvectors;
 }
 
 size_t ivshmem_encode_joined(struct ivshmem_msg *out, const struct ivshmem_peer_fds *peer,

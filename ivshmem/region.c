@@ -74,6 +74,18 @@ static void region_reset(struct ivshmem_region *r)
 	r->fd = -1;
 }
 
+/* Removes the named object behind r if this process created it. */
+static void region_unlink_created(const struct ivshmem_region *r)
+{
+	if (r->created && r->backend == IVSHMEM_BACKEND_SHM) {
+		char shm_name[IVSHMEM_NAME_MAX + 2];
+		snprintf(shm_name, sizeof(shm_name), "/%s", r->name);
+		shm_unlink(shm_name);
+	} else if (r->created && r->backend == IVSHMEM_BACKEND_HUGETLBFS) {
+		unlink(r->path);
+	}
+}
+
 int ivshmem_region_open(struct ivshmem_region *r, const struct ivshmem_region_opts *opts,
 			struct ivshmem_error *err)
 {
@@ -120,13 +132,7 @@ int ivshmem_region_open(struct ivshmem_region *r, const struct ivshmem_region_op
 
 fail_unlink:
 	/* Nobody can have stored data in an object created a moment ago: do not leave it behind. */
-	if (r->created && r->backend == IVSHMEM_BACKEND_SHM) {
-		char shm_name[IVSHMEM_NAME_MAX + 2];
-		snprintf(shm_name, sizeof(shm_name), "/%s", r->name);
-		shm_unlink(shm_name);
-	} else if (r->created && r->backend == IVSHMEM_BACKEND_HUGETLBFS) {
-		unlink(r->path);
-	}
+	region_unlink_created(r);
 fail:
 	/* The backends close their fd on failure; a failed map leaves an fd to close here. */
 	if (r->fd >= 0)
@@ -219,6 +225,13 @@ void ivshmem_region_close(struct ivshmem_region *r)
 		close(r->fd);
 	/* Never unlinked: ACRN keeps a dm:/ region for the next boot of the VM. */
 	region_reset(r);
+}
+
+void ivshmem_region_discard(struct ivshmem_region *r)
+{
+	if (r->is_open)
+		region_unlink_created(r);
+	ivshmem_region_close(r);
 }
 
 int region_create_or_open(struct ivshmem_region *r, const char *name,

@@ -20,6 +20,9 @@ build_needs=(
 test_needs=(
 	"cmd:qemu-system-x86_64|qemu-system-x86"
 	"cmd:python3|python3"
+	# The fuzz targets (tests/fuzz): clang and its libFuzzer runtime, in Debian's default version.
+	"cmd:clang|clang"
+	"fuzzer:clang|libclang-rt-dev"
 )
 
 have() {
@@ -28,6 +31,10 @@ have() {
 	cc | cmd | make) command -v "$what" >/dev/null 2>&1 ;;
 	pkg) pkg-config --exists "$what" 2>/dev/null ;;
 	hdr) [ -f "/usr/include/$what" ] ;;
+	# A program links with libFuzzer (the runtime is a package of its own, not clang's).
+	fuzzer) command -v "$what" >/dev/null 2>&1 &&
+		echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d[0] + (int)n; }' |
+		"$what" -fsanitize=fuzzer -x c -o /dev/null - >/dev/null 2>&1 ;;
 	esac
 }
 

@@ -1,6 +1,7 @@
 # Compiler flags and the helpers every module.mk uses.
 
 CC         ?= cc
+FUZZ_CC    ?= clang
 AR         ?= ar
 PKG_CONFIG ?= pkg-config
 
@@ -16,7 +17,14 @@ CFLAGS   := -std=gnu11 -g $(WARNINGS) -fstack-protector-strong -fPIE -MMD -MP $(
 LDFLAGS  := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LDLIBS   := $(PKG_LIBS) -lpthread
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# The libFuzzer build (make fuzz, make check's replay; tests/fuzz/): clang, ASan+UBSan, and
+# coverage instrumentation in every library; only the harnesses link libFuzzer's main.
+CC      := $(FUZZ_CC)
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 # _FORTIFY_SOURCE is left out here: ASan intercepts the same functions and reports more precisely.
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -71,8 +79,20 @@ UNIT_TESTS += $(BUILD)/tests/unit/$(1)
 ALL_OBJS += $(call objs,$(2))
 endef
 
+# $(call add_fuzz,NAME,SOURCES,LIBS,EXTRA_LDLIBS): $(BUILD)/targets/NAME, a libFuzzer target
+# (tests/fuzz/NAME.c); only built in the FUZZ=1 configuration (see tests/fuzz/module.mk).
+define add_fuzz
+$(BUILD)/targets/$(1): $(call objs,$(2)) $(call libs,$(3))
+	@mkdir -p $$(@D)
+	$$(call quiet,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -fsanitize=fuzzer -o $$@ $(call objs,$(2)) -Wl,--start-group $(call libs,$(3)) -Wl,--end-group $$(LDLIBS) $(4)
+FUZZ_BINS += $(BUILD)/targets/$(1)
+ALL_OBJS += $(call objs,$(2))
+endef
+
 PROGS      :=
 UNIT_TESTS :=
+FUZZ_BINS  :=
 GUESTS     :=
 ALL_OBJS   :=
 
@@ -80,6 +100,7 @@ include $(sort $(wildcard */module.mk */*/module.mk */*/*/module.mk))
 
 build-all: $(PROGS) guests
 unit-tests: $(UNIT_TESTS)
+fuzz-targets: $(FUZZ_BINS)
 guests: $(GUESTS)
 
 -include $(ALL_OBJS:.o=.d)

@@ -6,12 +6,15 @@
  *
  * Exactly ACRN's syntax for what ACRN accepts; the keys are this project's additions:
  *   mem=shm|hugetlbfs|memfd   where the memory comes from (default shm, as ACRN)
- *   hugetlbfs=DIR             the hugetlbfs mount (default: the first one in /proc/mounts)
+ *   hugetlbfs=DIR             the hugetlbfs mount (default: the first one in /proc/mounts);
+ *                             an existing directory, absolute, stored canonicalised
  *   hugepages=on|off          memfd only: back it with huge pages
  *   large=on                  allow sizes above ACRN's 512 MB, up to IVSHMEM_LARGE_SIZE_MB
  *   vectors=N                 doorbell device: MSI-X with N (1..64, QEMU's limit) vectors,
  *                             peers through an ivshmem server
- *   server=PATH               the ivshmem server's socket (default: IVSHMEM_SERVER_DIR/NAME.sock)
+ *   server=PATH               the ivshmem server's socket (default: IVSHMEM_SERVER_DIR/NAME.sock);
+ *                             absolute, in an existing directory, stored with that directory
+ *                             canonicalised
  *   ioeventfd=on|off          doorbell writes signal the peer in the kernel (default on; QEMU's name)
  *   irqfd=on|off              received doorbells inject the MSI in the kernel (default on)
  */

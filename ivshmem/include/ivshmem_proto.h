@@ -117,6 +117,9 @@ struct ivshmem_peer_fds {
 	const int *fds;		/* nvectors eventfds */
 };
 
+/* The welcome's first messages: version, own id, -1 + shm_fd. */
+#define IVSHMEM_WELCOME_SETUP_LEN 3
+
 /*
  * The sequence a newly connected client receives: version, own id, -1 + shm_fd, each peer's
  * vectors (peers[] in order), then its own vectors. out must hold

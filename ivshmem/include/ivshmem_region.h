@@ -19,7 +19,10 @@
 /* ACRN: 27 characters + "hv:/" + NUL fill the hypervisor's 32-byte name. */
 #define IVSHMEM_NAME_MAX 27
 /* ACRN accepts 2..512 MB; callers may pass a bigger maximum to ivshmem_parse_size_mb. */
+#define IVSHMEM_SIZE_MB_MIN 2u
 #define IVSHMEM_SIZE_MB_MAX_DEFAULT 512u
+/* The region id becomes the 16-bit PCI subsystem ID. */
+#define IVSHMEM_REGION_ID_MAX 0xFFFFu
 
 enum ivshmem_backend {
 	IVSHMEM_BACKEND_SHM,		/* shm_open("/NAME"): /dev/shm/NAME on glibc */
@@ -49,7 +52,10 @@ struct ivshmem_region_opts {
 	bool no_map;			/* open and size only (a server hands out the fd, never touches it) */
 };
 
-/* 1..27 of [A-Za-z0-9_.-], not starting with '.'. -EINVAL with the rule broken in err. */
+/*
+ * 1..27 of [A-Za-z0-9_.-], not starting with '.'. With the rule broken in err: -ENODATA (empty or
+ * NULL), -ENAMETOOLONG, -EINVAL (a character, or the leading '.').
+ */
 int ivshmem_name_check(const char *name, struct ivshmem_error *err)
 	__attribute__((warn_unused_result));
 
@@ -59,6 +65,13 @@ int ivshmem_name_check(const char *name, struct ivshmem_error *err)
  */
 int ivshmem_parse_size_mb(const char *text, unsigned max_mb, uint64_t *bytes,
 			  struct ivshmem_error *err) __attribute__((warn_unused_result));
+
+/*
+ * ACRN's region id: decimal or 0x-hex (either case), 0..0xFFFF, the whole text and nothing else
+ * (no sign, spaces, empty digits). -EINVAL (syntax) / -ERANGE (value); *id untouched on failure.
+ */
+int ivshmem_parse_region_id(const char *text, uint16_t *id, struct ivshmem_error *err)
+	__attribute__((warn_unused_result));
 
 /*
  * Creates or opens the region described by opts and maps it (unless opts->no_map). On failure
@@ -80,6 +93,11 @@ int ivshmem_region_map(struct ivshmem_region *r, struct ivshmem_error *err)
 
 /* Unmaps and closes; never unlinks. Safe on a zeroed, closed or half-opened region. */
 void ivshmem_region_close(struct ivshmem_region *r);
+/*
+ * For a start-up that failed after the region was opened: closes it and, only if this process
+ * created the named object (r->created), removes it again. An existing region is never removed.
+ */
+void ivshmem_region_discard(struct ivshmem_region *r);
 
 const char *ivshmem_backend_name(enum ivshmem_backend backend);
 

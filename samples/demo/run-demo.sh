@@ -32,8 +32,22 @@ SERVER_DIR=/run/acrn-ivshmem	# where acrn-dm starts its own server
 
 die() { echo "run-demo: $*" >&2; exit 1; }
 
+# Without a usable /dev/kvm (or with LAB=1) the two VMs run in the guest lab: nested KVM inside
+# an L1 VM under QEMU TCG (lab/run), unless LAB=0 forbids it.
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+if [ "${ACRN_LAB:-0}" != 1 ] && { [ "${LAB:-}" = 1 ] || { [ "${LAB:-}" != 0 ] && ! kvm_usable; }; }; then
+	why="this machine has no usable /dev/kvm"
+	[ "${LAB:-}" = 1 ] && why="LAB=1"
+	echo "run-demo: $why: running the two VMs in the guest lab (nested KVM under QEMU TCG;" \
+		"its timings are not comparable with a real KVM host)"
+	args=()
+	[ "$DOORBELL" = 1 ] && args+=(--doorbell)
+	exec bash "$(dirname "$0")/../../lab/run" --quiet --timeout $((TIMEOUT + 600)) -- \
+		bash "$0" "${args[@]}" "$BUILD"
+fi
+
 if [ ! -e /dev/kvm ]; then
-	die "/dev/kvm does not exist: the demo runs its two VMs on KVM. Load kvm_intel or kvm_amd (or use a host with nested virtualization) and try again."
+	die "/dev/kvm does not exist and LAB=0 forbids the guest lab: the demo runs its two VMs on KVM. Load kvm_intel or kvm_amd, or run without LAB=0."
 fi
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	die "/dev/kvm is not readable and writable for $(id -un): add yourself to its group ($(stat -c %G /dev/kvm)) or run as root."

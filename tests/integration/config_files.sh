@@ -26,7 +26,8 @@ expect_refusal() {
 	local name=$1 pattern=$2 file=$3 before=$TMP/before rc
 	shift 3
 	[ -e "$file" ] && cp "$file" "$before"
-	"$TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
+	# shellcheck disable=SC2086 # TOOL may carry a setpriv prefix
+	$TOOL "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		fail "$name" "exit status 0"
@@ -67,15 +68,19 @@ expect_refusal config_usage_error "Run 'acrn-ivshmem-config add-region --help'" 
 expect_refusal config_output_directory_missing "cannot create a temporary file in $TMP/nodir" \
 	"$TMP/hybrid.xml" add-vm -r shm_region_0 -v POST_STD_VM2 -o "$TMP/nodir/s.xml" "$TMP/hybrid.xml"
 
-# A directory the tool cannot write to: the error names it, the file stays (root writes anyway).
+# A directory the tool cannot write to: the error names it, the file stays. Root writes anywhere,
+# so as root the tool runs as nobody (setpriv) on a directory nobody may read but not write.
+mkdir -m 0755 "$TMP/pub" && mkdir "$TMP/pub/ro" && cp "$TMP/hybrid.xml" "$TMP/pub/ro/s.xml" &&
+	chmod 0644 "$TMP/pub/ro/s.xml" && chmod 0555 "$TMP/pub/ro" && chmod 0711 "$TMP"
 if [ "$(id -u)" -eq 0 ]; then
-	skip config_unwritable_directory "running as root, which may write anywhere"
-else
-	mkdir "$TMP/ro" && cp "$TMP/hybrid.xml" "$TMP/ro/s.xml" && chmod 0555 "$TMP/ro"
-	expect_refusal config_unwritable_directory "cannot create a temporary file in" \
-		"$TMP/ro/s.xml" add-vm -r shm_region_0 -v POST_STD_VM2 "$TMP/ro/s.xml"
-	chmod 0755 "$TMP/ro"
+	real_tool=$TOOL
+	TOOL="setpriv --reuid=65534 --regid=65534 --clear-groups -- $real_tool"
 fi
+# shellcheck disable=SC2086 # TOOL may be "setpriv ... TOOL" here
+expect_refusal config_unwritable_directory "cannot create a temporary file in" \
+	"$TMP/pub/ro/s.xml" add-vm -r shm_region_0 -v POST_STD_VM2 "$TMP/pub/ro/s.xml"
+[ "$(id -u)" -eq 0 ] && TOOL=$real_tool
+chmod 0755 "$TMP/pub/ro"
 
 # JSON output parses, for each command that prints it.
 if ! command -v python3 >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The demo (make demo) and its two guests in less friendly orders:
 #   demo                  samples/demo/run-demo.sh passes, the transcript shows commands and
 #                         answers, and the region is gone afterwards

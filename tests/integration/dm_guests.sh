@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The runtime's own guests under acrn-dm on KVM (issue "foundation"): the PCI bus as a guest
 # enumerates it, interrupts, paging up to BAR2 above 4 GiB, and acrn-dm's life-cycle contract:
 # the guest's debug-exit value is the exit status, a failing guest is reported, a signal stops

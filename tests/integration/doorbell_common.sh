@@ -74,7 +74,7 @@ db_stop() {
 
 # wait_count FILE PATTERN N TIMEOUT: waits until FILE has at least N lines matching PATTERN.
 wait_count() {
-	local f=$1 p=$2 n=$3 t=$4 i
+	local f=$1 p=$2 n=$3 t=$(($4 * TIME_SCALE)) i
 	for ((i = 0; i < t * 10; i++)); do
 		[ "$(grep -c -- "$p" "$f" 2>/dev/null)" -ge "$n" ] && return 0
 		sleep 0.1

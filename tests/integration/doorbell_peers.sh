@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Peers coming and going around two long-running acrn-dm VMs A and B on KVM, which ping each
 # other (and whoever else is up) all along with the doorbell guest's role=echo
 # (tests/guest/doorbell/db_echo.c), on the server acrn-dm starts itself. A, C use the fast
@@ -156,7 +157,7 @@ print('hostile: done', flush=True)
 EOF
 pa=$(count "$A" "DB: progress index=0") pb=$(count "$B" "DB: progress index=1")
 downs_a=$(count "$A" "DB: down index=0 peer=1") downs_b=$(count "$B" "DB: down index=1 peer=0")
-timeout --kill-after=5 60 python3 "$TMP/hostile.py" "$SOCK" >"$TMP/hostile.log" 2>&1
+timeout --kill-after=5 "$(scaled 60)" python3 "$TMP/hostile.py" "$SOCK" >"$TMP/hostile.log" 2>&1
 hostile_status=$?
 sleep 1
 visitor "$TMP/c3.out" "vC_$$" # the server still serves newcomers

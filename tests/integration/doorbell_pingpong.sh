@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Doorbells between acrn-dm VMs on KVM, with the doorbell guest's strict suite in every VM
 # (tests/guest/doorbell/doorbell.c: ids, ping-pong on every vector both ways with every round
 # trip counted, masked vector and function mask pending then delivered once, absent peers and

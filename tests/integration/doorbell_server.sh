@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The ivshmem server going away under running acrn-dm VMs, and servers that misbehave:
 #   doorbell-server-restart      the server acrn-dm started is SIGKILLed while A (fast paths) and
 #                                B (user-space path) ping each other (role=echo): both reconnect,
@@ -248,7 +249,7 @@ EOF
 # its log, within 15 s.
 bad_server() {
 	local mode=$1 pattern=$2 sock=$TMP/fake-$1.sock out=$TMP/fake-$1.out
-	timeout --kill-after=2 30 python3 "$TMP/fake.py" "$mode" "$sock" >"$TMP/fake-$mode.log" 2>&1 &
+	timeout --kill-after=2 "$(scaled 30)" python3 "$TMP/fake.py" "$mode" "$sock" >"$TMP/fake-$mode.log" 2>&1 &
 	local fpid=$!
 	BG_PIDS+=("$fpid")
 	if ! wait_for_line "$TMP/fake-$mode.log" listening 5; then
@@ -262,7 +263,7 @@ bad_server() {
 	local st=$? took=$((SECONDS - start))
 	kill -KILL "$fpid" 2>/dev/null
 	wait "$fpid" 2>/dev/null
-	if [ "$st" -eq 1 ] && grep -q "ivshmem: error: .*$pattern" "$out" && [ "$took" -le 15 ]; then
+	if [ "$st" -eq 1 ] && grep -q "ivshmem: error: .*$pattern" "$out" && [ "$took" -le "$(scaled 15)" ]; then
 		pass "doorbell-bad-server-$mode"
 	else
 		fail "doorbell-bad-server-$mode" "exit $st after $took s (want 1, '$pattern'): $(why "$out" 4)"
@@ -283,7 +284,7 @@ bad_server badsize "has size 1048576 bytes (1 MiB), expected 2097152 bytes (2 Mi
 # After a good set-up: every bad message is logged, the last one ends the connection, the VM
 # keeps running (its guest only answers, so it needs no peer) until told to stop.
 sock=$TMP/fake-later.sock
-timeout --kill-after=2 30 python3 "$TMP/fake.py" later "$sock" >"$TMP/fake-later.log" 2>&1 &
+timeout --kill-after=2 "$(scaled 30)" python3 "$TMP/fake.py" later "$sock" >"$TMP/fake-later.log" 2>&1 &
 fpid=$!
 BG_PIDS+=("$fpid")
 wait_for_line "$TMP/fake-later.log" listening 5

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Bad ivshmem device options on acrn-dm's command line: acrn-dm exits 1 with one clear message that
 # names the field, never crashes, and creates no region. (The option parser's unit test covers
 # the full list of malformed strings; these are a handful through the real binary.)
@@ -55,11 +56,7 @@ expect_error parse/name "region name 'bad/name'" "" -s "5,ivshmem,dm:/bad/name,2
 expect_error parse/hv-keys "hypervisor-land regions take no keys" "$R" \
 	-s "5,ivshmem,hv:/$R,2,0,mem=shm"
 
-if ! kvm_usable; then
-	skip $T/hv-on-kvm "/dev/kvm is missing or not accessible"
-	skip $T/size-mismatch "/dev/kvm is missing or not accessible"
-	finish
-fi
+require_kvm $T/hv-on-kvm $T/size-mismatch
 expect_error hv-on-kvm "hypervisor-land ivshmem needs the ACRN hypervisor" "$R" \
 	-s "5,ivshmem,hv:/$R,2,0"
 

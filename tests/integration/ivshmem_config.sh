@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The plain ivshmem device's config space and registers from a guest (ivshmem_plain role=config):
 # 1af4:1110, class 05/00, revision 1, subsystem 8086:<region id>, interrupt pin 0, no
 # capabilities, read-only IDs; BAR0 256 bytes 32-bit in the 32-bit window on its own page, no

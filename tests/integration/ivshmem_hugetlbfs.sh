@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The hugetlbfs backend of dm:/ regions (mem=hugetlbfs,hugetlbfs=DIR):
 #   no-mount        a directory that is not a hugetlbfs mount, a missing directory, and (when the
 #                   machine has no hugetlbfs mount at all) no directory: acrn-dm exits 1 with one
@@ -83,7 +84,7 @@ run_vm 30 "$TMP/e1.out" "${BASE_SLOTS[@]}" -m 128M -E "$GUEST" -B "role=config" 
 expect_error $T/no-mount "$TMP/e1.out" $? "$TMP/plain-dir is not on a hugetlbfs mount" || ok=0
 run_vm 30 "$TMP/e2.out" "${BASE_SLOTS[@]}" -m 128M -E "$GUEST" -B "role=config" \
 	-s "5,ivshmem,dm:/$R,2,0,mem=hugetlbfs,hugetlbfs=$TMP/no-such-dir" novm
-expect_error $T/no-mount "$TMP/e2.out" $? "hugetlbfs directory $TMP/no-such-dir: No such file" ||
+expect_error $T/no-mount "$TMP/e2.out" $? "hugetlbfs=$TMP/no-such-dir: directory $TMP/no-such-dir: No such file" ||
 	ok=0
 if ! grep -q ' hugetlbfs ' /proc/mounts; then
 	run_vm 30 "$TMP/e3.out" "${BASE_SLOTS[@]}" -m 128M -E "$GUEST" -B "role=config" \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # BAR2 follows the guest. The host writes a text into a fresh region; the guest (ivshmem_plain
 # role=move) checks it, fills the region with a seeded pattern, toggles memory decode, moves BAR2
 # (decode off, both halves, decode on) and checks that the memory and the host's text moved with it

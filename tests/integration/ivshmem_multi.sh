@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Several ivshmem devices in one VM, each with its own region (ivshmem_plain role=multi): slots
 # 5.0 and 5.1 (a multi-function device) and slot 6, with region ids 1, 2, 3 and sizes 2, 4, 2 MB.
 # The guest finds them in bus order, checks their subsystem IDs, that no two BARs overlap, fills

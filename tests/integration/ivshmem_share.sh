@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Two acrn-dm processes on one dm:/ region (POSIX shm, ACRN's contract), with real guests:
 #   two-vms            a writer VM fills the whole region with a seeded pattern and a checksum
 #                      while a reader VM waits for it, verifies every word and answers; the host

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # QEMU and acrn-dm VMs on one ivshmem region, running the same doorbell guest
 # (build/guest/doorbell.elf; QEMU boots it with -kernel, on KVM when it can, else TCG):
 #   qemu-interop-doorbell-autoserver  acrn-dm (fast paths) starts the server itself, QEMU's

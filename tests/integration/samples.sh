@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The Linux sample (samples/linux: ivshmem_guest over libpciaccess, ivshmem-ping) on the host.
 # A Linux guest is out of reach here, so the device is faked where libpciaccess looks for it:
 # samples/linux/fake-sysfs.sh mounts a made-up /sys/bus/pci/devices in a private mount
@@ -87,11 +88,7 @@ else
 	fail samples/host-pair "operator exit $s_op, server exit $s_serve, doorbell register '$doorbell': $(tr '\n' '|' <"$TMP/op.out") $(tr '\n' '|' <"$TMP/serve.out")"
 fi
 
-if ! kvm_usable; then
-	skip samples/linux-to-rt-guest "/dev/kvm is missing or not accessible"
-	skip samples/operator-guest-to-linux "/dev/kvm is missing or not accessible"
-	finish
-fi
+require_kvm samples/linux-to-rt-guest samples/operator-guest-to-linux
 
 # ivshmem-ping drives the demo's real-time guest through the region its acrn-dm maps.
 start_vm "$TMP/rt.out" "${BASE_SLOTS[@]}" -s "5,ivshmem,dm:/$R1,2,0x1000" \

@@ -8,7 +8,17 @@ SERVER=$BUILD/bin/acrn-ivshmem-server
 
 if [ ! -x "$SERVER" ]; then
 	fail server-binary "$SERVER is missing (make build-all)"
-	finish
+	# A socket path that cannot be bound: exit 1, and no region in /dev/shm (nothing is left).
+LONG=$(unique_region ivt_server_long)
+out=$("$SERVER" -F -S "$TMP/$(printf '%0200d' 0)" -M "$LONG" -l 2M 2>&1)
+if [ $? -ne 0 ] && grep -q -- "-S: socket path" <<<"$out" && [ ! -e "/dev/shm/$LONG" ]; then
+	pass server-failed-start-leaves-no-region
+else
+	SHM_REGIONS+=("$LONG")
+	fail server-failed-start-leaves-no-region "$out; $(ls -l "/dev/shm/$LONG" 2>&1)"
+fi
+
+finish
 fi
 if ! command -v python3 >/dev/null; then
 	skip server-basic "python3 is not installed"
@@ -134,7 +144,17 @@ if "$SERVER" -S "$SOCK" -M "$REGION" -l 2M -n 2 -p "$PIDFILE" --max-peers 3 2>"$
 	fi
 else
 	fail server-daemonizes-with-pidfile "exit status $?: $(tr '\n' '|' <"$LOG")"
-	finish
+	# A socket path that cannot be bound: exit 1, and no region in /dev/shm (nothing is left).
+LONG=$(unique_region ivt_server_long)
+out=$("$SERVER" -F -S "$TMP/$(printf '%0200d' 0)" -M "$LONG" -l 2M 2>&1)
+if [ $? -ne 0 ] && grep -q -- "-S: socket path" <<<"$out" && [ ! -e "/dev/shm/$LONG" ]; then
+	pass server-failed-start-leaves-no-region
+else
+	SHM_REGIONS+=("$LONG")
+	fail server-failed-start-leaves-no-region "$out; $(ls -l "/dev/shm/$LONG" 2>&1)"
+fi
+
+finish
 fi
 mode=$(stat -c %a "$SOCK")
 [ "$mode" = 600 ] && pass server-socket-mode-0600 || fail server-socket-mode-0600 "mode $mode"
@@ -267,12 +287,41 @@ wait "$PID"
 [ ! -e "$SOCK.id" ] && [ ! -e "$SOCK" ] && pass server-identity-socket-cleanup ||
 	fail server-identity-socket-cleanup "sockets left behind"
 
+# --- out of fds: the identity socket pauses like the main one, one line per pause -----------
+(ulimit -n 24 && exec "$SERVER" -F -S "$SOCK" -M "$REGION" -l 2M --id-socket "$SOCK.id") 2>"$LOG" &
+PID=$!
+BG_PIDS+=("$PID")
+for _ in $(seq 50); do grep -q listening "$LOG" && break; sleep 0.1; done
+run_py "
+conns = []
+for _ in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect('$SOCK.id')
+    conns.append(s)
+time.sleep(1.5)
+lines = open('$LOG').read().count('accept failed')
+# A pause is one second: at most two per socket in 1.5 s (it used to be ~50,000 lines).
+check('server-emfile-pauses', 1 <= lines <= 4, f'{lines} accept-failed lines')
+"
+kill -TERM "$PID"
+wait "$PID"
+
 # --- bad options fail before anything is created ------------------------------------------
 out=$("$SERVER" -F -S "$TMP/bad.sock" -n 65 2>&1)
 if [ $? -ne 0 ] && grep -q -- "-n: '65'" <<<"$out" && [ ! -e "$TMP/bad.sock" ]; then
 	pass server-bad-option
 else
 	fail server-bad-option "$out"
+fi
+
+# A socket path that cannot be bound: exit 1, and no region in /dev/shm (nothing is left).
+LONG=$(unique_region ivt_server_long)
+out=$("$SERVER" -F -S "$TMP/$(printf '%0200d' 0)" -M "$LONG" -l 2M 2>&1)
+if [ $? -ne 0 ] && grep -q -- "-S: socket path" <<<"$out" && [ ! -e "/dev/shm/$LONG" ]; then
+	pass server-failed-start-leaves-no-region
+else
+	SHM_REGIONS+=("$LONG")
+	fail server-failed-start-leaves-no-region "$out; $(ls -l "/dev/shm/$LONG" 2>&1)"
 fi
 
 finish

@@ -25,29 +25,30 @@ static void test_names_refused(void **state)
 	(void)state;
 	struct {
 		const char *name;
+		int ret;
 		const char *why;	/* a word the message must contain */
 	} bad[] = {
-		{ "", "empty" },
-		{ "1234567890123456789012345678", "longer than 27" },
-		{ ".", "must not start with '.'" },
-		{ "..", "must not start with '.'" },
-		{ ".hidden", "must not start with '.'" },
-		{ "a/b", "character 2" },
-		{ "../etc", "must not start with '.'" },
-		{ "a b", "character 2" },
-		{ "a\\b", "character 2" },
-		{ "name\n", "character 5" },
-		{ "caf\xc3\xa9", "character 4" },
-		{ "dm:/x", "character 3" },
+		{ "", -ENODATA, "empty" },
+		{ "1234567890123456789012345678", -ENAMETOOLONG, "longer than 27" },
+		{ ".", -EINVAL, "must not start with '.'" },
+		{ "..", -EINVAL, "must not start with '.'" },
+		{ ".hidden", -EINVAL, "must not start with '.'" },
+		{ "a/b", -EINVAL, "character 2" },
+		{ "../etc", -EINVAL, "must not start with '.'" },
+		{ "a b", -EINVAL, "character 2" },
+		{ "a\\b", -EINVAL, "character 2" },
+		{ "name\n", -EINVAL, "character 5" },
+		{ "caf\xc3\xa9", -EINVAL, "character 4" },
+		{ "dm:/x", -EINVAL, "character 3" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ivshmem_error err = { "" };
-		assert_int_equal(ivshmem_name_check(bad[i].name, &err), -EINVAL);
+		assert_int_equal(ivshmem_name_check(bad[i].name, &err), bad[i].ret);
 		if (!strstr(err.msg, bad[i].why))
 			fail_msg("name '%s': message '%s' lacks '%s'", bad[i].name, err.msg,
 				 bad[i].why);
 	}
-	assert_int_equal(ivshmem_name_check(NULL, NULL), -EINVAL);
+	assert_int_equal(ivshmem_name_check(NULL, NULL), -ENODATA);
 }
 
 static void test_sizes_accepted(void **state)
@@ -109,6 +110,34 @@ static void test_sizes_refused(void **state)
 	assert_int_equal(bytes, 2147483648ull << 20);
 }
 
+static void test_region_ids(void **state)
+{
+	(void)state;
+	const struct {
+		const char *text;
+		int ret;
+		unsigned id;
+	} cases[] = {
+		{ "0", 0, 0 }, { "4097", 0, 4097 }, { "65535", 0, 65535 }, { "0x1001", 0, 0x1001 },
+		{ "0XfFfF", 0, 0xFFFF }, { "000000000001", 0, 1 }, { "0x0000000010", 0, 0x10 },
+		{ "65536", -ERANGE, 0 }, { "0x10000", -ERANGE, 0 },
+		{ "99999999999999999999999", -ERANGE, 0 }, { "0xffffffffffffffffffff1", -ERANGE, 0 },
+		{ "", -EINVAL, 0 }, { "0x", -EINVAL, 0 }, { "12a", -EINVAL, 0 }, { "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 }, { " 1", -EINVAL, 0 }, { "1 ", -EINVAL, 0 }, { "0x1g", -EINVAL, 0 },
+		{ "0b1", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ivshmem_error err = { "" };
+		uint16_t id = 0xabcd;
+		int ret = ivshmem_parse_region_id(cases[i].text, &id, &err);
+		if (ret != cases[i].ret || (ret == 0 && id != cases[i].id) ||
+		    (ret < 0 && (id != 0xabcd || !strstr(err.msg, "region id"))))
+			fail_msg("'%s': ret %d id %u ('%s')", cases[i].text, ret, id, err.msg);
+	}
+	uint16_t id;
+	assert_int_equal(ivshmem_parse_region_id(NULL, &id, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_names_refused),
 		cmocka_unit_test(test_sizes_accepted),
 		cmocka_unit_test(test_sizes_refused),
+		cmocka_unit_test(test_region_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

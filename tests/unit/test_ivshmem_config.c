@@ -52,6 +52,9 @@ static void test_region_ids(void **state)
 	assert_int_equal(parse_ok("dm:/r,4,0XfFfF").region_id, 0xffff);
 	assert_int_equal(parse_ok("dm:/r,4,65535").region_id, 65535);
 	assert_int_equal(parse_ok("dm:/r,4,007").region_id, 7);
+	/* The same rule as acrn-ivshmem-config's (one implementation): any number of digits. */
+	assert_int_equal(parse_ok("dm:/r,4,0x00001001").region_id, 0x1001);
+	assert_int_equal(parse_ok("dm:/r,4,0000004097").region_id, 4097);
 }
 
 static void test_sizes(void **state)
@@ -69,9 +72,9 @@ static void test_sizes(void **state)
 static void test_keys(void **state)
 {
 	(void)state;
-	struct ivshmem_config c = parse_ok("dm:/h,4,1,mem=hugetlbfs,hugetlbfs=/mnt/huge");
+	struct ivshmem_config c = parse_ok("dm:/h,4,1,mem=hugetlbfs,hugetlbfs=/dev/./shm/");
 	assert_int_equal(c.backend, IVSHMEM_BACKEND_HUGETLBFS);
-	assert_string_equal(c.hugetlbfs_dir, "/mnt/huge");
+	assert_string_equal(c.hugetlbfs_dir, "/dev/shm");
 	assert_int_equal(c.region_id, 1);
 
 	c = parse_ok("dm:/h,4,mem=hugetlbfs");
@@ -84,6 +87,9 @@ static void test_keys(void **state)
 	c = parse_ok("dm:/d,8,2,vectors=64,server=/tmp/s.sock");
 	assert_int_equal(c.vectors, 64);
 	assert_string_equal(c.server, "/tmp/s.sock");
+	assert_string_equal(parse_ok("dm:/d,8,vectors=1,server=/dev/../tmp/./s.sock").server,
+			    "/tmp/s.sock");
+	assert_string_equal(parse_ok("dm:/d,8,vectors=1,server=/s.sock").server, "/s.sock");
 
 	assert_true(c.ioeventfd);
 	assert_true(c.irqfd);
@@ -153,7 +159,14 @@ static const struct {
 	{ "dm:/r,2,server=/tmp/s", "needs vectors" },
 	{ "dm:/r,2,mem=memfd", "ivshmem server" },
 	{ "dm:/r,2,hugetlbfs=/mnt", "needs mem=hugetlbfs" },
-	{ "dm:/r,2,hugetlbfs=mnt,mem=hugetlbfs", "absolute directory" },
+	{ "dm:/r,2,hugetlbfs=mnt,mem=hugetlbfs", "hugetlbfs=mnt: expected an absolute path" },
+	{ "dm:/r,2,mem=hugetlbfs,hugetlbfs=/nonexistent-ivcfg", "hugetlbfs=/nonexistent-ivcfg: directory" },
+	{ "dm:/r,2,mem=hugetlbfs,hugetlbfs=/dev/null", "hugetlbfs=/dev/null: /dev/null is not a directory" },
+	{ "dm:/r,2,vectors=1,server=/nonexistent-ivcfg/s.sock", "server=/nonexistent-ivcfg/s.sock: directory" },
+	{ "dm:/r,2,vectors=1,server=/dev/null/s.sock", "server=/dev/null/s.sock: directory" },
+	{ "dm:/r,2,vectors=1,server=/tmp/", "server=/tmp/: expected the path of a socket" },
+	{ "dm:/r,2,vectors=1,server=/tmp/..", "server=/tmp/..: expected the path of a socket" },
+	{ "dm:/r,2,vectors=1,server=/tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "longer than 107 bytes" },
 	{ "dm:/r,2,hugepages=on", "mem=memfd only" },
 	{ "dm:/r,2,mem=memfd,vectors=1,hugepages=maybe", "expected on or off" },
 	{ "dm:/r,2,large=sure", "expected on or off" },

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "pci.h"
+#include "test_fail.h"
 #include "test_pci_fixture.h"
 #include "vm.h"
 
@@ -179,6 +180,15 @@ static const struct live_map *live_at(uint64_t gpa)
 		if (live[i].gpa == gpa)
 			return &live[i];
 	return NULL;
+}
+
+/* The live mapping at gpa, which must exist. */
+static const struct live_map *live_must(uint64_t gpa)
+{
+	const struct live_map *m = live_at(gpa);
+	if (!m)
+		fail_now("no live mapping at 0x%llx", (unsigned long long)gpa);
+	return m;
 }
 
 /* ---- fixture ---- */
@@ -382,8 +392,7 @@ static void test_bar_sizing(void **state)
 		assert_int_equal(at % sizes[i], 0); /* naturally aligned */
 		check_sizing(vm, 3 + i, sizes[i]);
 		/* Back where it was, mapped again with the whole region. */
-		const struct live_map *m = live_at(at);
-		assert_non_null(m);
+		const struct live_map *m = live_must(at);
 		assert_int_equal(m->len, sizes[i]);
 	}
 	assert_int_equal(nlive, 3);
@@ -557,8 +566,7 @@ static void check_refused_move(struct vm *vm, unsigned slot, uint64_t to)
 {
 	struct pci_dev *dev = test_dev(vm, slot, 0);
 	unsigned live_before = nlive;
-	const struct live_map *was = live_at(dev->bars[2].mapped_addr);
-	assert_non_null(was);
+	const struct live_map *was = live_must(dev->bars[2].mapped_addr);
 	void *hva = was->hva;
 
 	calls_reset();
@@ -610,12 +618,10 @@ static void test_bar2_refused_places(void **state)
 	assert_non_null(live_at(home));
 
 	/* Onto B's shared memory: refused; B's mapping untouched. */
-	const struct live_map *bm = live_at(b_bar2);
-	assert_non_null(bm);
+	const struct live_map *bm = live_must(b_bar2);
 	void *b_hva = bm->hva;
 	check_refused_move(vm, SLOT, b_bar2);
-	bm = live_at(b_bar2);
-	assert_non_null(bm);
+	bm = live_must(b_bar2);
 	assert_ptr_equal(bm->hva, b_hva);
 	assert_true(b->bars[2].mapped);
 	move_bar2(vm, SLOT, home);
@@ -672,8 +678,7 @@ static void test_memory_is_the_region_file(void **state)
 
 	assert_int_equal(add_iv(vm, SLOT, 0, "dm:/%s,2", name), 0);
 	start(vm);
-	const struct live_map *m = live_at(test_dev(vm, SLOT, 0)->bars[2].addr);
-	assert_non_null(m);
+	const struct live_map *m = live_must(test_dev(vm, SLOT, 0)->bars[2].addr);
 	uint32_t *guest = m->hva;
 	/* The existing region's data is what the guest sees... */
 	for (unsigned i = 0; i < 2 * MiB / 4; i++)
@@ -866,8 +871,7 @@ static void test_several_devices(void **state)
 	for (unsigned i = 0; i < N; i++) {
 		struct pci_dev *dev = test_dev(vm, devs[i].slot, devs[i].func);
 		assert_int_equal(cfg_read(vm, devs[i].slot, devs[i].func, PCIR_SUBDEV, 2), devs[i].id);
-		const struct live_map *m = live_at(dev->bars[2].addr);
-		assert_non_null(m);
+		const struct live_map *m = live_must(dev->bars[2].addr);
 		assert_int_equal(m->len, devs[i].mb * MiB);
 		mem[i] = m->hva;
 		for (unsigned j = 0; j < i; j++) {
@@ -948,7 +952,8 @@ static void test_bad_options(void **state)
 		{ "dm:/,2", "region name", "name: region name" },
 		{ "dm:/@_and_a_name_much_longer_than_27_characters,2", "longer than 27", NULL },
 		{ "hv:/@,2,0,mem=shm", "hypervisor-land", NULL },
-		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/nonexistent-ivdev-dir", "dm:/", NULL },
+		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/nonexistent-ivdev-dir", "hugetlbfs=", NULL },
+		{ "dm:/@,2,0,mem=hugetlbfs,hugetlbfs=/tmp", "dm:/", NULL },
 	};
 
 	char log[4096];

@@ -35,6 +35,7 @@
 #include "ivshmem_proto.h"
 #include "pci.h"
 #include "pci_msix.h"
+#include "test_fail.h"
 #include "test_pci_fixture.h"
 #include "vm.h"
 
@@ -116,8 +117,7 @@ static struct irqfd *irqfd_by_handle(int handle)
 	for (unsigned i = 0; i < nirqfds; i++)
 		if (irqfds[i].handle == handle)
 			return &irqfds[i];
-	fail_msg("no irqfd with handle %d", handle);
-	return NULL;
+	fail_now("no irqfd with handle %d", handle);
 }
 
 static struct irqfd *irqfd_for(uint64_t addr)
@@ -125,8 +125,7 @@ static struct irqfd *irqfd_for(uint64_t addr)
 	for (unsigned i = 0; i < nirqfds; i++)
 		if (irqfds[i].addr == addr)
 			return &irqfds[i];
-	fail_msg("no irqfd for the message at 0x%llx", (unsigned long long)addr);
-	return NULL;
+	fail_now("no irqfd for the message at 0x%llx", (unsigned long long)addr);
 }
 
 static int fake_irqfd_update(struct vmm *vmm, int handle, uint64_t addr, uint32_t data)
@@ -428,6 +427,15 @@ static const struct vmm_ioeventfd *ioev_for(unsigned peer, unsigned vector)
 	return NULL;
 }
 
+/* The live ioeventfd with this datamatch, which must exist. */
+static const struct vmm_ioeventfd *ioev_must(unsigned peer, unsigned vector)
+{
+	const struct vmm_ioeventfd *ev = ioev_for(peer, vector);
+	if (!ev)
+		fail_now("no ioeventfd for peer %u vector %u", peer, vector);
+	return ev;
+}
+
 /*
  * Exactly one ioeventfd per (peer, vector) of the given peers plus our own id, at regs + 0x0C,
  * each bound to the eventfd the server gave for it (signalled through it, seen on the test's copy).
@@ -439,8 +447,7 @@ static void expect_ioevents(uint64_t regs, struct server *s, unsigned own_id)
 		for (unsigned v = 0; v < NVEC; v++) {
 			unsigned id = p < s->npeers ? s->peers[p].id : own_id;
 			int mine = p < s->npeers ? s->peers[p].fds[v] : s->own[v];
-			const struct vmm_ioeventfd *ev = ioev_for(id, v);
-			assert_non_null(ev);
+			const struct vmm_ioeventfd *ev = ioev_must(id, v);
 			assert_int_equal(ev->addr, regs + REG_DOORBELL);
 			signal_fd(ev->fd);
 			/* Own eventfds may have an irqfd or a user-space watch: read before it does. */
@@ -518,8 +525,7 @@ static void test_peers_join_and_leave(void **state)
 	assert_int_equal(ioev_adds - adds, NVEC);
 	assert_int_equal(ioev_dels - dels, 0);
 	for (unsigned v = 0; v < NVEC; v++) {
-		const struct vmm_ioeventfd *ev = ioev_for(9, v);
-		assert_non_null(ev);
+		const struct vmm_ioeventfd *ev = ioev_must(9, v);
 		assert_int_equal(ev->addr, regs + REG_DOORBELL);
 		signal_fd(ev->fd);
 		assert_int_equal(drain(s->peers[2].fds[v]), 1);

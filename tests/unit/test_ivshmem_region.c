@@ -204,6 +204,32 @@ static void test_shm_no_map(void **state)
 	ivshmem_region_close(&r);
 }
 
+/* A failed start-up removes the region only if it created it. */
+static void test_shm_discard_removes_only_what_it_created(void **state)
+{
+	(void)state;
+	char path[96];
+	struct stat st;
+	snprintf(path, sizeof(path), "/dev/shm/%s", shm_name);
+	struct ivshmem_region r, other;
+	struct ivshmem_region_opts o = shm_opts(2 * MiB);
+	assert_int_equal(ivshmem_region_open(&r, &o, NULL), 0);
+	assert_true(r.created);
+	ivshmem_region_discard(&r);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(r.fd, -1);
+
+	assert_int_equal(ivshmem_region_open(&r, &o, NULL), 0);
+	assert_int_equal(ivshmem_region_open(&other, &o, NULL), 0);
+	assert_false(other.created);
+	ivshmem_region_discard(&other);		/* someone else's: stays */
+	assert_int_equal(stat(path, &st), 0);
+	ivshmem_region_close(&r);		/* closing never removes */
+	assert_int_equal(stat(path, &st), 0);
+	struct ivshmem_region zero = { 0 };
+	ivshmem_region_discard(&zero);		/* never opened: nothing to do */
+}
+
 static void test_memfd_and_adopt(void **state)
 {
 	(void)state;
@@ -334,6 +360,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shm_never_sized_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shm_bad_name_and_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shm_no_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shm_discard_removes_only_what_it_created, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_memfd_and_adopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_refuses_bad_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hugetlbfs_mount_lookup, setup, teardown),

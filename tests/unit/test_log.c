@@ -10,26 +10,7 @@
 #include <cmocka.h>
 
 #include "log.h"
-
-/* Runs fn with stderr sent to a file, and returns what it wrote. */
-static char *capture_stderr(void (*fn)(void))
-{
-	static char buf[4096];
-	FILE *tmp = tmpfile();
-	assert_non_null(tmp);
-	fflush(stderr);
-	int saved = dup(STDERR_FILENO);
-	dup2(fileno(tmp), STDERR_FILENO);
-	fn();
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(tmp);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, tmp);
-	buf[n] = '\0';
-	fclose(tmp);
-	return buf;
-}
+#include "test_stderr_capture.h"
 
 static void log_some(void)
 {
@@ -45,16 +26,19 @@ static void test_levels_and_journal_priorities(void **state)
 	/* Set before the first message: the logger asks once whether stderr is the journal. */
 	setenv("JOURNAL_STREAM", "8:12345", 1);
 	log_set_level(LOG_INFO);
-	const char *out = capture_stderr(log_some);
+	char *out = capture_stderr(log_some);
 	assert_string_equal(out, "<3>dev: error: broken 1\n"
 				 "<4>dev: warning: odd\n"
 				 "<6>dev: info: fine\n");
+	free(out);
 	log_set_level(LOG_DEBUG);
 	out = capture_stderr(log_some);
 	assert_non_null(strstr(out, "<7>dev: debug: detail\n"));
+	free(out);
 	log_set_level(LOG_ERR);
 	out = capture_stderr(log_some);
 	assert_string_equal(out, "<3>dev: error: broken 1\n");
+	free(out);
 	assert_int_equal(log_get_level(), LOG_ERR);
 }
 
@@ -70,10 +54,11 @@ static void test_long_message_truncated_to_one_line(void **state)
 {
 	(void)state;
 	log_set_level(LOG_INFO);
-	const char *out = capture_stderr(long_message);
+	char *out = capture_stderr(long_message);
 	const char *nl = strchr(out, '\n');
 	assert_non_null(nl);
 	assert_int_equal(nl[1], '\0');
+	free(out);
 }
 
 static void test_ratelimit(void **state)

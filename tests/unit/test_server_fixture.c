@@ -107,10 +107,12 @@ struct client *client_hello(const char *identity, unsigned vectors)
 	return c;
 }
 
-/* Reads and feeds whatever has arrived; true if anything did. */
+/* Reads and feeds whatever has arrived; true if anything did. NULL: nothing. */
 bool client_read(struct client *c)
 {
 	bool any = false;
+	if (!c)
+		return false;
 	while (!c->eof) {
 		struct pollfd p = { .fd = c->sock, .events = POLLIN };
 		if (poll(&p, 1, 0) != 1)

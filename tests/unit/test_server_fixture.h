@@ -49,7 +49,7 @@ struct client *client_connect_to(const char *path, unsigned vectors);
 struct client *client_connect(unsigned vectors);
 /* A client of the identity socket: the hello first, then protocol 0. */
 struct client *client_hello(const char *identity, unsigned vectors);
-/* Reads and feeds whatever has arrived; true if anything did. */
+/* Reads and feeds whatever has arrived; true if anything did. NULL: nothing. */
 bool client_read(struct client *c);
 void client_close(struct client *c);
 bool same_file(int a, int b);

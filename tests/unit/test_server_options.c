@@ -37,6 +37,7 @@ static void test_defaults_are_qemus(void **state)
 	assert_false(cfg.foreground);
 	assert_null(cfg.pidfile);
 	assert_int_equal(cfg.max_peers, IVS_DEFAULT_MAX_PEERS);
+	assert_int_equal(cfg.max_pending, IVS_DEFAULT_MAX_PENDING);
 	assert_false(cfg.has_group);
 	assert_int_equal(cfg.n_allow_uids + cfg.n_allow_gids, 0);
 	assert_false(cfg.exit_when_idle);
@@ -54,7 +55,7 @@ static void test_every_option(void **state)
 			   "-p", "/run/x.pid", "-v", "--max-peers", "3", "--group", "0",
 			   "--allow-uid", "0,1000", "--allow-uid", "root", "--allow-gid", "5",
 			   "--exit-when-idle", "--stall-timeout", "9", "--id-socket", "/run/x.id",
-			   "--id-reserve", "30");
+			   "--id-reserve", "30", "--max-pending", "5");
 	assert_int_equal(parse(argv, &cfg, &err), IVS_PARSE_OK);
 	assert_string_equal(cfg.socket_path, "/run/x.sock");
 	assert_string_equal(cfg.shm_name, "shm_region_0");
@@ -75,6 +76,7 @@ static void test_every_option(void **state)
 	assert_int_equal(cfg.stall_timeout, 9);
 	assert_string_equal(cfg.id_socket_path, "/run/x.id");
 	assert_int_equal(cfg.id_reserve, 30);
+	assert_int_equal(cfg.max_pending, 5);
 	ivs_config_clear(&cfg);
 
 	argv = ARGV("-m", "/dev/hugepages", "-l", "1G");
@@ -133,6 +135,8 @@ static void test_refusals_name_the_option(void **state)
 		{ ARGV("--hugetlb"), "--hugetlb only applies to --memfd" },
 		{ ARGV("--max-peers", "0"), "--max-peers: '0'" },
 		{ ARGV("--max-peers", "65537"), "--max-peers" },
+		{ ARGV("--max-pending", "0"), "--max-pending: '0'" },
+		{ ARGV("--max-pending", "1025"), "--max-pending: '1025'" },
 		{ ARGV("--group", "no-such-group-ivt"), "--group: 'no-such-group-ivt'" },
 		{ ARGV("--allow-uid", "no-such-user-ivt"), "--allow-uid: 'no-such-user-ivt'" },
 		{ ARGV("--allow-gid", "1,,2"), "--allow-gid: ''" },

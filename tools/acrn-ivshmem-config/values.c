@@ -2,6 +2,7 @@
 #include "values.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <glib.h>
@@ -33,57 +34,40 @@ const char *provider_prefix(enum provider p)
 
 int region_name_check(const char *name)
 {
-	size_t len = name ? strlen(name) : 0;
+	int rc = ivshmem_name_check(name, NULL);
 
-	if (len == 0)
-		return -ENODATA;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!g_ascii_isalnum(*p) && *p != '_')
-			return -EINVAL;
-	return len > REGION_NAME_MAX ? -ENAMETOOLONG : 0;
-}
-
-/* Digits only, no sign, no spaces: strtoul would accept all three. */
-static int parse_unsigned(const char *text, unsigned base, unsigned long limit, unsigned *out)
-{
-	unsigned long v = 0;
-
-	if (text == NULL || *text == '\0')
+	if (rc == -ENODATA || rc == -ENAMETOOLONG)
+		return rc;
+	if (rc < 0)
 		return -EINVAL;
-	for (const char *p = text; *p != '\0'; p++) {
-		int d = g_ascii_xdigit_value(*p);
-
-		if (d < 0 || (unsigned)d >= base)
-			return -EINVAL;
-		v = v * base + (unsigned)d;
-		if (v > limit)
-			return -ERANGE;
-	}
-	*out = (unsigned)v;
+	/* Stricter than acrn-dm: ACRN's configurator takes \w only. */
+	if (strpbrk(name, "-.") != NULL)
+		return -EINVAL;
 	return 0;
 }
 
 int region_size_parse(const char *text, unsigned *mb)
 {
-	unsigned v;
-	/* Any limit above 512 will do: it only stops overflow on long digit strings. */
-	int rc = parse_unsigned(text, 10, 1ul << 20, &v);
+	uint64_t bytes;
+	int rc = ivshmem_parse_size_mb(text, REGION_SIZE_MAX_MB, &bytes, NULL);
 
-	if (rc == -EINVAL)
-		return rc;
-	if (rc != 0 || v < REGION_SIZE_MIN_MB || v > REGION_SIZE_MAX_MB || (v & (v - 1)) != 0)
-		return -ERANGE;
-	*mb = v;
-	return 0;
+	if (rc == 0)
+		*mb = (unsigned)(bytes >> 20);
+	return rc;
 }
 
 int region_id_parse(const char *text, unsigned *id)
 {
+	uint16_t v;
+	int rc;
+
+	/* Absent or blank: ACRN's default, 0. */
 	if (text == NULL || *text == '\0') {
 		*id = 0;
 		return 0;
 	}
-	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-		return parse_unsigned(text + 2, 16, REGION_ID_MAX, id);
-	return parse_unsigned(text, 10, REGION_ID_MAX, id);
+	rc = ivshmem_parse_region_id(text, &v, NULL);
+	if (rc == 0)
+		*id = v;
+	return rc;
 }

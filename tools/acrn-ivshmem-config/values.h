@@ -2,11 +2,17 @@
 #ifndef IVCONFIG_VALUES_H
 #define IVCONFIG_VALUES_H
 
+#include "ivshmem_region.h"
+
+/*
+ * The limits and the checks are the ivshmem library's (ivshmem/region_args.c), the ones acrn-dm
+ * applies to its -s option; the configurator adds ACRN's stricter name rule on top.
+ */
 /* 27 characters + "hv:/" + NUL fill the hypervisor's 32-byte region name. */
-#define REGION_NAME_MAX 27
-#define REGION_SIZE_MIN_MB 2u
-#define REGION_SIZE_MAX_MB 512u
-#define REGION_ID_MAX 0xffffu
+#define REGION_NAME_MAX IVSHMEM_NAME_MAX
+#define REGION_SIZE_MIN_MB IVSHMEM_SIZE_MB_MIN
+#define REGION_SIZE_MAX_MB IVSHMEM_SIZE_MB_MAX_DEFAULT
+#define REGION_ID_MAX IVSHMEM_REGION_ID_MAX
 /* ACRN documents 0x001..0xFFF as reserved, 0x1000..0xFFFF as free for users (0: not set). */
 #define REGION_ID_FIRST_USER 0x1000u
 /* How many regions the hypervisor can provide. */
@@ -27,7 +33,8 @@ const char *provider_from_user(const char *text);
 const char *provider_prefix(enum provider p);
 
 /*
- * \w{1,27}, ASCII only: the name becomes a POSIX shm name and part of a 32-byte field.
+ * \w{1,27}, ASCII only: the name becomes a POSIX shm name and part of a 32-byte field. acrn-dm's
+ * rule (ivshmem_name_check) plus ACRN's configurator's: no '-' or '.'.
  * Returns 0, -ENODATA (empty), -EINVAL (a character outside [A-Za-z0-9_]) or -ENAMETOOLONG.
  */
 int region_name_check(const char *name);

@@ -1,60 +1,19 @@
 /*
- * The identity socket (docs/ivshmem-server.md, "Beyond QEMU"): clients that connect here send an
- * 80-byte hello naming themselves first; a returning identity from the same user gets its previous
- * peer id back. After the hello the connection is ordinary protocol 0, served by server.c.
+ * The identity table (docs/ivshmem-server.md, "Beyond QEMU"): clients of the identity socket name
+ * themselves in a hello (hello.c); a returning identity from the same user gets its previous peer
+ * id back. After the hello the connection is ordinary protocol 0, served by server.c.
  */
-#include <errno.h>
-#include <glib-unix.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <glib.h>
 
 #include "server_priv.h"
 
-/* How long a connection on the identity socket may take to send its hello. */
-#define HELLO_TIMEOUT_MS 2000
 #define DEFAULT_RESERVE_MS 60000
-/* Identities remembered per allowed peer; the longest gone is forgotten first. */
+/*
+ * Identities remembered per allowed peer; one user may hold half of them. When the table (or the
+ * user's half) is full, the identity gone longest whose reservation has lapsed is forgotten; a live
+ * reservation never is, and a newcomer finding no such entry is served without being remembered.
+ */
 #define IDENTS_PER_PEER 4
-
-struct ivs_pending {
-	struct ivs_server *srv;
-	int sock;
-	struct ucred cred;
-	uint8_t buf[IVSHMEM_HELLO_LEN];
-	size_t got;
-	guint watch, timer;
-};
-
-static void pending_free(struct ivs_pending *pd, bool close_sock)
-{
-	g_queue_remove(&pd->srv->pending, pd);
-	if (pd->watch)
-		g_source_remove(pd->watch);
-	if (pd->timer)
-		g_source_remove(pd->timer);
-	if (close_sock)
-		close(pd->sock);
-	g_free(pd);
-}
-
-static void pending_refuse(struct ivs_pending *pd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void pending_refuse(struct ivs_pending *pd, const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	pd->srv->stats.refused_hello++;
-	if (log_ratelimit_ok(&pd->srv->refuse_rl, 5))
-		pr_warn(LOG_PREFIX, "identity socket: refused pid %d uid %u: %s", (int)pd->cred.pid,
-			(unsigned)pd->cred.uid, why);
-	pending_free(pd, true);
-}
 
 static void unreserve(struct ivs_server *s, struct ivs_identity *ident)
 {
@@ -62,6 +21,12 @@ static void unreserve(struct ivs_server *s, struct ivs_identity *ident)
 	if (ident->reserved && g_hash_table_lookup(s->reserved, GUINT_TO_POINTER(ident->id)) == ident)
 		g_hash_table_remove(s->reserved, GUINT_TO_POINTER(ident->id));
 	ident->reserved = false;
+}
+
+static bool reservation_live(const struct ivs_server *s, const struct ivs_identity *ident)
+{
+	return ident->reserved &&
+	       g_get_monotonic_time() - ident->left_us < (gint64)s->p.id_reserve_ms * 1000;
 }
 
 /* The id may go back to ident: nobody uses it and it is not held for another identity. */
@@ -74,8 +39,34 @@ static bool can_reclaim(const struct ivs_server *s, const struct ivs_identity *i
 	return !holder || holder == ident || !ident_id_reserved(s, ident->id);
 }
 
-/* Makes room in the table by forgetting the identity gone longest; false when all are here. */
-static bool evict_one(struct ivs_server *s)
+static unsigned uid_count(const struct ivs_server *s, uid_t uid)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(s->uid_idents, GUINT_TO_POINTER(uid)));
+}
+
+static void uid_count_set(struct ivs_server *s, uid_t uid, unsigned n)
+{
+	if (n)
+		g_hash_table_insert(s->uid_idents, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n));
+	else
+		g_hash_table_remove(s->uid_idents, GUINT_TO_POINTER(uid));
+}
+
+static unsigned table_capacity(const struct ivs_server *s)
+{
+	return s->p.max_peers * IDENTS_PER_PEER;
+}
+
+static unsigned uid_quota(const struct ivs_server *s)
+{
+	return MAX(1u, table_capacity(s) / 2);
+}
+
+/*
+ * Makes room by forgetting the identity (of *only_uid, when given) gone longest that is neither
+ * connected nor holding a live reservation; false when there is none.
+ */
+static bool evict_one(struct ivs_server *s, const uid_t *only_uid)
 {
 	GHashTableIter it;
 	gpointer value;
@@ -84,73 +75,84 @@ static bool evict_one(struct ivs_server *s)
 	g_hash_table_iter_init(&it, s->idents);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct ivs_identity *ident = value;
-		if (!ident->peer && (!oldest || ident->left_us < oldest->left_us))
+		if (ident->peer || reservation_live(s, ident) ||
+		    (only_uid && ident->uid != *only_uid))
+			continue;
+		if (!oldest || ident->left_us < oldest->left_us)
 			oldest = ident;
 	}
 	if (!oldest)
 		return false;
 	unreserve(s, oldest);
+	uid_count_set(s, oldest->uid, uid_count(s, oldest->uid) - 1);
 	g_hash_table_remove(s->idents, oldest->name);
 	return true;
 }
 
+/* A new entry for name, or NULL when the user's share or the table is full of live entries. */
 static struct ivs_identity *remember(struct ivs_server *s, const char *name, uid_t uid)
 {
-	if (g_hash_table_size(s->idents) >= s->p.max_peers * IDENTS_PER_PEER && !evict_one(s))
+	const char *full = NULL;
+	if (uid_count(s, uid) >= uid_quota(s) && !evict_one(s, &uid))
+		full = "this user's half of the identity table";
+	else if (g_hash_table_size(s->idents) >= table_capacity(s) && !evict_one(s, NULL))
+		full = "the identity table";
+	if (full) {
+		s->stats.not_remembered++;
+		if (log_ratelimit_ok(&s->refuse_rl, 5))
+			pr_warn(LOG_PREFIX, "identity socket: %s (uid %u) gets a new id that is not "
+				"kept for it: %s is full of connected or reserved identities", name,
+				(unsigned)uid, full);
 		return NULL;
+	}
 	struct ivs_identity *ident = g_new0(struct ivs_identity, 1);
 	g_strlcpy(ident->name, name, sizeof(ident->name));
 	ident->uid = uid;
 	g_hash_table_insert(s->idents, ident->name, ident);
+	uid_count_set(s, uid, uid_count(s, uid) + 1);
 	return ident;
 }
 
-/* The hello is complete: choose the id and hand the connection to server.c. */
-static void hello_done(struct ivs_pending *pd)
+void ident_join(struct ivs_server *s, int sock, const struct ucred *cred, const char *name)
 {
-	struct ivs_server *s = pd->srv;
-	char name[IVSHMEM_IDENTITY_MAX + 1];
-	struct ivshmem_error err;
 	uint16_t id;
 	bool reclaimed = false;
 
-	if (ivshmem_decode_hello(pd->buf, name, &err) < 0) {
-		pending_refuse(pd, "%s", err.msg);
-		return;
-	}
 	struct ivs_identity *ident = g_hash_table_lookup(s->idents, name);
 	if (ident && ident->peer) {
-		pending_refuse(pd, "identity %s is already connected as peer %u", name,
-			       ident->peer->id);
+		char why[128];
+		g_snprintf(why, sizeof(why), "identity %s is already connected as peer %u", name,
+			   ident->peer->id);
+		server_refuse(s, sock, &s->stats.refused_hello, why, cred);
 		return;
 	}
-	if (ident && ident->uid != pd->cred.uid) {
+	if (!server_check_room(s, sock, cred))
+		return;
+	if (ident && ident->uid != cred->uid) {
 		/* Never hand one user's id to another: served, but as a stranger. */
-		pr_warn(LOG_PREFIX, "identity socket: %s belongs to uid %u, not %u: new id", name,
-			(unsigned)ident->uid, (unsigned)pd->cred.uid);
+		if (log_ratelimit_ok(&s->refuse_rl, 5))
+			pr_warn(LOG_PREFIX, "identity socket: %s belongs to uid %u, not %u: new id",
+				name, (unsigned)ident->uid, (unsigned)cred->uid);
 		ident = NULL;
 	} else if (!ident) {
-		ident = remember(s, name, pd->cred.uid);
+		ident = remember(s, name, cred->uid);
 	}
 	if (ident && can_reclaim(s, ident)) {
 		id = ident->id;
 		reclaimed = true;
 	} else if (!server_id_alloc(s, &id)) {
-		pending_refuse(pd, "every peer id is in use");
+		server_refuse(s, sock, &s->stats.refused_full, "every peer id is in use", cred);
 		return;
 	}
 	if (ident)
 		unreserve(s, ident);
 
-	int sock = pd->sock;
-	struct ucred cred = pd->cred;
-	pending_free(pd, false);
-	struct ivs_peer *p = server_start_peer(s, sock, &cred, id);
+	struct ivs_peer *p = server_start_peer(s, sock, cred, id);
 	if (!p)
 		return;
 	if (reclaimed) {
 		s->stats.reclaimed++;
-		pr_info(LOG_PREFIX, "identity %s is back as peer %u", name, id);
+		server_log_member(s, LOG_INFO, "identity %s is back as peer %u", name, id);
 	}
 	if (ident) {
 		ident->id = id;
@@ -159,99 +161,26 @@ static void hello_done(struct ivs_pending *pd)
 	}
 }
 
-static gboolean pending_input(gint fd, GIOCondition cond, gpointer data)
-{
-	struct ivs_pending *pd = data;
-	struct ivs_server *s = pd->srv;
-	(void)cond;
-
-	/* Exactly the hello: anything after it stays queued, and server.c drops a sender. */
-	ssize_t n = recv(fd, pd->buf + pd->got, sizeof(pd->buf) - pd->got, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	if (n > 0) {
-		pd->got += (size_t)n;
-		if (pd->got < sizeof(pd->buf))
-			return G_SOURCE_CONTINUE;
-	}
-	pd->watch = 0;	/* this source ends on every path below */
-	if (n <= 0) {
-		pending_refuse(pd, "closed after %zu of %d hello bytes", pd->got, IVSHMEM_HELLO_LEN);
-		return G_SOURCE_REMOVE;
-	}
-	hello_done(pd);
-	server_process_drops(s);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean pending_timeout(gpointer data)
-{
-	struct ivs_pending *pd = data;
-	pd->timer = 0;
-	pending_refuse(pd, "no complete hello within %d ms", HELLO_TIMEOUT_MS);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean id_listen_input(gint fd, GIOCondition cond, gpointer data)
-{
-	struct ivs_server *s = data;
-	(void)cond;
-
-	for (;;) {
-		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (c < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		if (c < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				pr_err(LOG_PREFIX, "identity socket: accept failed: %s",
-				       strerror(errno));
-			break;
-		}
-		struct ucred cred;
-		if (!server_admit(s, c, &cred))
-			continue;
-		struct ivs_pending *pd = g_new0(struct ivs_pending, 1);
-		pd->srv = s;
-		pd->sock = c;
-		pd->cred = cred;
-		pd->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR, pending_input, pd);
-		pd->timer = g_timeout_add(HELLO_TIMEOUT_MS, pending_timeout, pd);
-		g_queue_push_tail(&s->pending, pd);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
 void ident_init(struct ivs_server *s)
 {
 	s->idents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	s->uid_idents = g_hash_table_new(g_direct_hash, g_direct_equal);
 	s->reserved = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_queue_init(&s->pending);
 	if (!s->p.id_reserve_ms)
 		s->p.id_reserve_ms = DEFAULT_RESERVE_MS;
-	if (s->p.id_socket)
-		s->id_listen_watch = g_unix_fd_add(s->p.id_listen_fd, G_IO_IN, id_listen_input, s);
 }
 
 void ident_fini(struct ivs_server *s)
 {
-	struct ivs_pending *pd;
-	while ((pd = g_queue_peek_head(&s->pending)))
-		pending_free(pd, true);
-	if (s->id_listen_watch)
-		g_source_remove(s->id_listen_watch);
 	g_hash_table_destroy(s->reserved);
+	g_hash_table_destroy(s->uid_idents);
 	g_hash_table_destroy(s->idents);
-}
-
-unsigned ident_pending_count(const struct ivs_server *s)
-{
-	return s->pending.length;
 }
 
 bool ident_id_reserved(const struct ivs_server *s, uint16_t id)
 {
 	const struct ivs_identity *ident = g_hash_table_lookup(s->reserved, GUINT_TO_POINTER(id));
-	return ident && g_get_monotonic_time() - ident->left_us < (gint64)s->p.id_reserve_ms * 1000;
+	return ident && reservation_live(s, ident);
 }
 
 void ident_peer_left(struct ivs_server *s, struct ivs_peer *p)
@@ -273,12 +202,11 @@ void ident_expire(struct ivs_server *s)
 {
 	GHashTableIter it;
 	gpointer value;
-	gint64 now = g_get_monotonic_time();
 
 	g_hash_table_iter_init(&it, s->reserved);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct ivs_identity *ident = value;
-		if (now - ident->left_us >= (gint64)s->p.id_reserve_ms * 1000) {
+		if (!reservation_live(s, ident)) {
 			ident->reserved = false;
 			g_hash_table_iter_remove(&it);
 		}

@@ -101,7 +101,8 @@ void ivs_config_clear(struct ivs_config *cfg)
 }
 
 struct raw_opts {
-	gchar *socket, *shm, *huge, *size, *vectors, *pidfile, *max_peers, *group, *stall;
+	gchar *socket, *shm, *huge, *size, *vectors, *pidfile, *max_peers, *max_pending, *group;
+	gchar *stall;
 	gchar *id_socket, *id_reserve;
 	gchar **uids, **gids;
 	gboolean memfd, hugetlb, foreground, verbose, idle, help;
@@ -116,6 +117,7 @@ static void raw_free(struct raw_opts *r)
 	g_free(r->vectors);
 	g_free(r->pidfile);
 	g_free(r->max_peers);
+	g_free(r->max_pending);
 	g_free(r->group);
 	g_free(r->stall);
 	g_free(r->id_socket);
@@ -191,6 +193,15 @@ static bool apply(struct raw_opts *r, struct ivs_config *cfg, char **err)
 			return false;
 		}
 		cfg->max_peers = (unsigned)v;
+	}
+	cfg->max_pending = IVS_DEFAULT_MAX_PENDING;
+	if (r->max_pending) {
+		if (!parse_uint(r->max_pending, IVS_MAX_MAX_PENDING, &v) || v < 1) {
+			*err = g_strdup_printf("--max-pending: '%s' is not a number from 1 to %u",
+					       r->max_pending, IVS_MAX_MAX_PENDING);
+			return false;
+		}
+		cfg->max_pending = (unsigned)v;
 	}
 	cfg->stall_timeout = IVS_DEFAULT_STALL_TIMEOUT;
 	if (r->stall) {
@@ -271,6 +282,9 @@ enum ivs_parse_result ivs_parse_options(int argc, char **argv, struct ivs_config
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &r.verbose, "log every message", NULL },
 		{ "max-peers", 0, 0, G_OPTION_ARG_STRING, &r.max_peers,
 		  "refuse connections beyond N peers (default 64)", "N" },
+		{ "max-pending", 0, 0, G_OPTION_ARG_STRING, &r.max_pending,
+		  "identity-socket connections waiting for their hello, apart from the peers; the "
+		  "oldest makes room for a newer one (default 16)", "N" },
 		{ "group", 0, 0, G_OPTION_ARG_STRING, &r.group,
 		  "socket group, mode 0660 (default: owner only, 0600)", "GROUP" },
 		{ "allow-uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &r.uids,

@@ -13,6 +13,8 @@
 #define IVS_DEFAULT_SHM		  "ivshmem"
 #define IVS_DEFAULT_SIZE	  (4ull << 20)
 #define IVS_DEFAULT_MAX_PEERS	  64u
+#define IVS_DEFAULT_MAX_PENDING	  16u
+#define IVS_MAX_MAX_PENDING	  1024u
 #define IVS_DEFAULT_STALL_TIMEOUT 5u
 #define IVS_DEFAULT_ID_RESERVE	  60u
 
@@ -29,6 +31,7 @@ struct ivs_config {
 	char *pidfile;			/* -p */
 	bool verbose;			/* -v */
 	unsigned max_peers;		/* --max-peers */
+	unsigned max_pending;		/* --max-pending: identity connections still saying hello */
 	bool has_group;			/* --group */
 	gid_t group;
 	uid_t *allow_uids;		/* --allow-uid, n_allow_uids entries */

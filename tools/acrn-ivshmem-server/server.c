@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -11,10 +13,8 @@
 
 #include "server_priv.h"
 
-/* How long accepting pauses when we are out of fds (the pending connection would spin us). */
-#define ACCEPT_PAUSE_MS 1000
-/* Messages a peer may have waiting beyond a full welcome before it counts as stalled. */
-#define QUEUE_SLACK 256
+/* Identity-socket connections saying hello at once, when the parameters leave it at 0. */
+#define DEFAULT_MAX_PENDING 16
 
 bool server_id_used(const struct ivs_server *s, uint16_t id)
 {
@@ -68,10 +68,14 @@ void server_process_drops(struct ivs_server *s)
 		g_queue_remove(&s->peers, p);
 		ident_peer_left(s, p);
 		if (p->announced) {
-			/* One message without fd per departure, as QEMU's server sends. */
+			/*
+			 * One message without fd per departure, as QEMU's server sends, to those
+			 * that heard of it: whoever has its announcement still queued just loses it.
+			 */
 			struct ivshmem_msg left = ivshmem_encode_left(p->id);
 			for (GList *l = s->peers.head; l; l = l->next)
-				peer_send(l->data, left.value, left.fd);
+				if (peer_forget(l->data, p->id, p->nfds))
+					peer_send(l->data, &left, QMSG_LEAVE);
 			s->stats.left++;
 			removed = true;
 		}
@@ -95,7 +99,7 @@ static gboolean peer_input(gint fd, GIOCondition cond, gpointer data)
 	} else if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(cond & (G_IO_HUP | G_IO_ERR))) {
 		return G_SOURCE_CONTINUE;
 	} else {
-		pr_info(LOG_PREFIX, "peer %u (pid %d) left", p->id, (int)p->pid);
+		server_log_member(s, LOG_INFO, "peer %u (pid %d) left", p->id, (int)p->pid);
 		p->dropping = true;
 		g_queue_push_tail(&s->drops, p);
 	}
@@ -117,7 +121,7 @@ static bool creds_allowed(const struct ivs_server *s, const struct ucred *cred)
 	return false;
 }
 
-static void refuse(struct ivs_server *s, int fd, unsigned *counter, const char *why,
+void server_refuse(struct ivs_server *s, int fd, unsigned *counter, const char *why,
 		   const struct ucred *cred)
 {
 	(*counter)++;
@@ -128,45 +132,77 @@ static void refuse(struct ivs_server *s, int fd, unsigned *counter, const char *
 	close(fd);
 }
 
-static void welcome(struct ivs_server *s, struct ivs_peer *p)
+void server_log_member(struct ivs_server *s, enum log_level level, const char *fmt, ...)
 {
-	/* Version, own id, shared memory: QEMU's initial info. */
-	peer_send(p, IVSHMEM_PROTOCOL_VERSION, -1);
-	peer_send(p, p->id, -1);
-	peer_send(p, IVSHMEM_SHM_MSG, s->shm_fd);
-	if (p->dropping)
-		return;		/* gone before anyone heard of it */
-
-	/* Then the newcomer is announced to the others, the others to it, and itself last. */
-	for (GList *l = s->peers.head; l; l = l->next)
-		for (unsigned v = 0; v < p->nfds; v++)
-			peer_send(l->data, p->id, p->fds[v]);
-	p->announced = true;
-	for (GList *l = s->peers.head; l; l = l->next) {
-		struct ivs_peer *o = l->data;
-		for (unsigned v = 0; v < o->nfds; v++)
-			peer_send(p, o->id, o->fds[v]);
-	}
-	for (unsigned v = 0; v < p->nfds; v++)
-		peer_send(p, p->id, p->fds[v]);
+	if (level > log_get_level() || !log_ratelimit_ok(&s->member_rl, IVS_MEMBER_LOG_BURST))
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	unsigned missed = s->member_rl.suppressed - s->member_suppressed_told;
+	s->member_suppressed_told = s->member_rl.suppressed;
+	if (missed)
+		dm_log(level, LOG_PREFIX, "%s (%u more join, leave and drop lines suppressed)", msg,
+		       missed);
+	else
+		dm_log(level, LOG_PREFIX, "%s", msg);
 }
 
-bool server_admit(struct ivs_server *s, int fd, struct ucred *cred)
+/* QEMU's initial info through the library's encoder, announcing the newcomer in between. */
+static void welcome(struct ivs_server *s, struct ivs_peer *p)
+{
+	size_t npeers = s->peers.length, i = 0;
+	struct ivshmem_peer_fds *others = g_new(struct ivshmem_peer_fds, npeers + 1);
+	for (GList *l = s->peers.head; l; l = l->next, i++) {
+		const struct ivs_peer *o = l->data;
+		others[i] = (struct ivshmem_peer_fds){ .id = o->id, .fds = o->fds };
+	}
+	struct ivshmem_msg *msgs = g_new(struct ivshmem_msg, ivshmem_welcome_len(npeers, p->nfds));
+	size_t n = ivshmem_encode_welcome(msgs, p->id, s->shm_fd, others, npeers, p->fds, p->nfds);
+
+	/* Version, own id, shared memory. */
+	for (i = 0; i < IVSHMEM_WELCOME_SETUP_LEN; i++)
+		peer_send(p, &msgs[i], QMSG_SETUP);
+	if (!p->dropping) {
+		/* Then the others hear of the newcomer, before it hears of them and, last, itself. */
+		const struct ivshmem_peer_fds self = { .id = p->id, .fds = p->fds };
+		struct ivshmem_msg joined[IVSHMEM_MAX_VECTORS];
+		size_t nj = ivshmem_encode_joined(joined, &self, p->nfds);
+		for (GList *l = s->peers.head; l; l = l->next)
+			for (size_t v = 0; v < nj; v++)
+				peer_send(l->data, &joined[v], QMSG_JOIN);
+		p->announced = true;
+		for (i = IVSHMEM_WELCOME_SETUP_LEN; i < n; i++)
+			peer_send(p, &msgs[i], QMSG_JOIN);
+	}
+	g_free(msgs);
+	g_free(others);
+}
+
+bool server_check_creds(struct ivs_server *s, int fd, struct ucred *cred)
 {
 	socklen_t len = sizeof(*cred);
 
 	*cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0) {
-		refuse(s, fd, &s->stats.refused_creds, "no peer credentials", cred);
+		server_refuse(s, fd, &s->stats.refused_creds, "no peer credentials", cred);
 		return false;
 	}
 	if (!creds_allowed(s, cred)) {
-		refuse(s, fd, &s->stats.refused_creds, "not in --allow-uid / --allow-gid", cred);
+		server_refuse(s, fd, &s->stats.refused_creds, "not in --allow-uid / --allow-gid",
+			      cred);
 		return false;
 	}
-	/* Connections still saying hello count: they are on their way to becoming peers. */
-	if (s->peers.length + ident_pending_count(s) >= s->p.max_peers) {
-		refuse(s, fd, &s->stats.refused_full, "--max-peers reached", cred);
+	return true;
+}
+
+bool server_check_room(struct ivs_server *s, int fd, const struct ucred *cred)
+{
+	/* Connections still saying hello do not count: they have their own limit (--max-pending). */
+	if (s->peers.length >= s->p.max_peers) {
+		server_refuse(s, fd, &s->stats.refused_full, "--max-peers reached", cred);
 		return false;
 	}
 	return true;
@@ -200,59 +236,24 @@ struct ivs_peer *server_start_peer(struct ivs_server *s, int fd, const struct uc
 	s->had_peer = true;
 	s->stats.joined++;
 	p->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, peer_input, p);
-	pr_info(LOG_PREFIX, "peer %u joined (pid %d, uid %u), %u peers", id, (int)cred->pid,
-		(unsigned)cred->uid, s->peers.length);
+	server_log_member(s, LOG_INFO, "peer %u joined (pid %d, uid %u), %u peers", id,
+			  (int)cred->pid, (unsigned)cred->uid, s->peers.length);
 	return p;
 }
 
+/* The protocol-0 socket's on_accept: the welcome goes out at once, as QEMU's device expects. */
 static void handle_new(struct ivs_server *s, int fd)
 {
 	struct ucred cred;
 	uint16_t id;
 
-	if (!server_admit(s, fd, &cred))
+	if (!server_check_creds(s, fd, &cred) || !server_check_room(s, fd, &cred))
 		return;
 	if (!server_id_alloc(s, &id)) {
-		refuse(s, fd, &s->stats.refused_full, "every peer id is in use", &cred);
+		server_refuse(s, fd, &s->stats.refused_full, "every peer id is in use", &cred);
 		return;
 	}
 	server_start_peer(s, fd, &cred, id);
-}
-
-static gboolean listen_input(gint fd, GIOCondition cond, gpointer data);
-
-static gboolean listen_resume(gpointer data)
-{
-	struct ivs_server *s = data;
-	s->listen_pause = 0;
-	s->listen_watch = g_unix_fd_add(s->listen_fd, G_IO_IN, listen_input, s);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean listen_input(gint fd, GIOCondition cond, gpointer data)
-{
-	struct ivs_server *s = data;
-	(void)cond;
-
-	for (;;) {
-		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (c >= 0) {
-			handle_new(s, c);
-			server_process_drops(s);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;
-		/* Out of fds (or worse): the pending connection would wake us forever. */
-		pr_err(LOG_PREFIX, "accept failed: %s; pausing for %d ms", strerror(errno),
-		       ACCEPT_PAUSE_MS);
-		s->listen_watch = 0;
-		s->listen_pause = g_timeout_add(ACCEPT_PAUSE_MS, listen_resume, s);
-		return G_SOURCE_REMOVE;
-	}
-	return G_SOURCE_CONTINUE;
 }
 
 static gboolean tick(gpointer data)
@@ -276,14 +277,16 @@ struct ivs_server *ivs_server_new(const struct ivs_server_params *params, int li
 	s->p = *params;
 	if (!s->p.stall_timeout_ms)
 		s->p.stall_timeout_ms = 5000;
-	s->listen_fd = listen_fd;
+	if (!s->p.max_pending)
+		s->p.max_pending = DEFAULT_MAX_PENDING;
 	s->shm_fd = shm_fd;
 	g_queue_init(&s->peers);
 	g_queue_init(&s->drops);
-	unsigned peers = s->p.max_peers < IVSHMEM_MAX_PEER_ID ? s->p.max_peers : IVSHMEM_MAX_PEER_ID;
-	s->queue_cap = (unsigned)ivshmem_welcome_len(peers, s->p.vectors) + QUEUE_SLACK;
-	s->listen_watch = g_unix_fd_add(listen_fd, G_IO_IN, listen_input, s);
+	unsigned peers = MIN(s->p.max_peers, IVSHMEM_MAX_PEER_ID + 1);
+	s->queue_cap = IVSHMEM_WELCOME_SETUP_LEN + peers * (s->p.vectors + 1);
+	listener_start(&s->listener, s, listen_fd, "socket", handle_new);
 	ident_init(s);
+	hello_init(s);
 	/* Stalls are checked at a tenth of the timeout, at least once a second. */
 	s->tick = g_timeout_add(MIN(1000u, MAX(10u, s->p.stall_timeout_ms / 10)), tick, s);
 	return s;
@@ -299,11 +302,9 @@ void ivs_server_free(struct ivs_server *s)
 		peer_destroy(p);
 	}
 	g_queue_clear(&s->drops);
+	hello_fini(s);
 	ident_fini(s);
-	if (s->listen_watch)
-		g_source_remove(s->listen_watch);
-	if (s->listen_pause)
-		g_source_remove(s->listen_pause);
+	listener_stop(&s->listener);
 	g_source_remove(s->tick);
 	g_free(s);
 }
@@ -319,6 +320,16 @@ unsigned ivs_server_queued_messages(const struct ivs_server *s)
 	for (const GList *l = s->peers.head; l; l = l->next)
 		n += ((const struct ivs_peer *)l->data)->outq.length;
 	return n;
+}
+
+unsigned ivs_server_queue_bound(const struct ivs_server *s)
+{
+	return s->queue_cap;
+}
+
+unsigned ivs_server_pending_count(const struct ivs_server *s)
+{
+	return hello_pending_count(s);
 }
 
 void ivs_server_set_next_id(struct ivs_server *s, uint16_t id)

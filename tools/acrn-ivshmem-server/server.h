@@ -13,6 +13,11 @@
 struct ivs_server_params {
 	unsigned vectors;		/* eventfds per peer, 1..64 */
 	unsigned max_peers;		/* connections beyond this are closed at once */
+	/*
+	 * Identity-socket connections still saying hello, apart from max_peers (0 = 16). When full,
+	 * the oldest of the user holding the most of them is closed to make room.
+	 */
+	unsigned max_pending;
 	unsigned stall_timeout_ms;	/* a peer reading nothing this long while messages wait is dropped */
 	const uid_t *allow_uids;	/* SO_PEERCRED allow-lists; both empty = anyone who can connect */
 	unsigned n_allow_uids;
@@ -31,12 +36,15 @@ struct ivs_server_params {
 struct ivs_server_stats {
 	unsigned joined, left;
 	unsigned dropped_sent_data;	/* a client wrote to us: clients only receive */
-	unsigned dropped_stalled;	/* stopped reading, or its queue overflowed */
+	unsigned dropped_stalled;	/* read nothing for the stall timeout while messages waited */
 	unsigned dropped_error;		/* a send failed outright (peer gone mid-send) */
 	unsigned refused_full;		/* --max-peers reached */
 	unsigned refused_creds;		/* not in the allow-lists */
 	unsigned refused_hello;		/* identity socket: bad, late or duplicate hello */
 	unsigned reclaimed;		/* identity socket: a returning identity got its id back */
+	unsigned evicted_pending;	/* identity socket: a silent connection closed for a newer one */
+	unsigned not_remembered;	/* identity socket: table or user quota full of live entries */
+	unsigned accept_failed;		/* accept() failed (out of fds): each paused that socket */
 };
 
 struct ivs_server;
@@ -54,6 +62,10 @@ void ivs_server_free(struct ivs_server *s);
 unsigned ivs_server_peer_count(const struct ivs_server *s);
 /* Messages waiting in all peers' queues (their sockets were full). */
 unsigned ivs_server_queued_messages(const struct ivs_server *s);
+/* The most one peer's queue can hold: 3 + max_peers * (vectors + 1). */
+unsigned ivs_server_queue_bound(const struct ivs_server *s);
+/* Identity-socket connections that have not finished their hello. */
+unsigned ivs_server_pending_count(const struct ivs_server *s);
 const struct ivs_server_stats *ivs_server_get_stats(const struct ivs_server *s);
 /* Test seam: where the id counter continues (QEMU's counter only wraps after 65536 joins). */
 void ivs_server_set_next_id(struct ivs_server *s, uint16_t id);

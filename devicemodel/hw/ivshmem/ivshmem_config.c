@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ivshmem_config.h"
 
@@ -45,28 +46,67 @@ static bool field_is(const struct field *f, const char *word)
 	return f->len == strlen(word) && memcmp(f->text, word, f->len) == 0;
 }
 
-/* Decimal or 0x-hex, 0..0xFFFF, the whole field. */
-static bool parse_region_id(const struct field *f, uint16_t *id)
+/*
+ * dir (from key=shown) as an existing directory: absolute, canonicalised (no symlink, "." or "..")
+ * into out. Paths are resolved once, here, so that what is logged is what is used.
+ */
+static int resolve_dir(const char *key, const char *shown, const char *dir, char *out, size_t size,
+		       char *err, size_t errlen)
 {
-	char buf[16];
-	if (!field_copy(f, buf, sizeof(buf)) || buf[0] == '\0')
-		return false;
-	const char *digits = buf;
-	int base = 10;
-	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
-		digits = buf + 2;
-		base = 16;
-	}
-	if (*digits == '\0')
-		return false;
-	for (const char *p = digits; *p; p++)
-		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
-			return false;
-	unsigned long v = strtoul(digits, NULL, base);
-	if (strlen(digits) > 6 || v > 0xFFFF)
-		return false;
-	*id = (uint16_t)v;
-	return true;
+	if (dir[0] != '/')
+		return fail(err, errlen, "%s=%s: expected an absolute path", key, shown);
+	char *real = realpath(dir, NULL);
+	if (!real)
+		return fail(err, errlen, "%s=%s: directory %s: %s", key, shown, dir, strerror(errno));
+	struct stat st;
+	int ret = 0;
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+		ret = fail(err, errlen, "%s=%s: %s is not a directory", key, shown, dir);
+	else if (strlen(real) >= size)
+		ret = fail(err, errlen, "%s=%s: the path is longer than %zu bytes", key, shown,
+			   size - 1);
+	else
+		strcpy(out, real);
+	free(real);
+	return ret;
+}
+
+/* hugetlbfs=DIR: an existing directory (whether it is a hugetlbfs mount is checked at open). */
+static int parse_hugetlbfs_dir(const char *value, struct ivshmem_config *cfg, char *err,
+			       size_t errlen)
+{
+	return resolve_dir("hugetlbfs", value, value, cfg->hugetlbfs_dir,
+			   sizeof(cfg->hugetlbfs_dir), err, errlen);
+}
+
+/*
+ * server=PATH: the socket need not exist yet (acrn-dm may start the server), but the directory
+ * that holds it must; the result is that directory's canonical path plus the socket's name.
+ */
+static int parse_server_path(const char *value, struct ivshmem_config *cfg, char *err,
+			     size_t errlen)
+{
+	if (value[0] != '/')
+		return fail(err, errlen, "server=%s: expected an absolute socket path", value);
+	const char *base = strrchr(value, '/') + 1;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return fail(err, errlen, "server=%s: expected the path of a socket, not of a "
+			    "directory", value);
+	char dir[4096], real[4096];
+	size_t dirlen = (size_t)(base - value);
+	if (dirlen >= sizeof(dir))
+		return fail(err, errlen, "server=%s: the path is too long", value);
+	memcpy(dir, value, dirlen);
+	dir[dirlen] = '\0';
+	int ret = resolve_dir("server", value, dir, real, sizeof(real), err, errlen);
+	if (ret < 0)
+		return ret;
+	int n = snprintf(cfg->server, sizeof(cfg->server), "%s/%s", strcmp(real, "/") ? real : "",
+			 base);
+	if (n < 0 || (size_t)n >= sizeof(cfg->server))
+		return fail(err, errlen, "server=%s: longer than %zu bytes, a socket path's limit, "
+			    "once resolved", value, sizeof(cfg->server) - 1);
+	return 0;
 }
 
 static bool parse_on_off(const char *value, bool *out)
@@ -102,10 +142,9 @@ static int apply_key(struct ivshmem_config *cfg, struct keys_seen *seen, const c
 			return fail(err, errlen, "mem=%s: expected shm, hugetlbfs or memfd", value);
 	} else if (strcmp(key, "hugetlbfs") == 0) {
 		dup = &seen->hugetlbfs;
-		if (value[0] != '/' || strlen(value) >= sizeof(cfg->hugetlbfs_dir))
-			return fail(err, errlen, "hugetlbfs=%s: expected an absolute directory path",
-				    value);
-		strcpy(cfg->hugetlbfs_dir, value);
+		int ret = parse_hugetlbfs_dir(value, cfg, err, errlen);
+		if (ret < 0)
+			return ret;
 	} else if (strcmp(key, "hugepages") == 0) {
 		dup = &seen->hugepages;
 		if (!parse_on_off(value, &cfg->memfd_hugetlb))
@@ -126,11 +165,9 @@ static int apply_key(struct ivshmem_config *cfg, struct keys_seen *seen, const c
 		cfg->vectors = (unsigned)n;
 	} else if (strcmp(key, "server") == 0) {
 		dup = &seen->server;
-		if (value[0] != '/' || strlen(value) >= sizeof(cfg->server))
-			return fail(err, errlen,
-				    "server=%s: expected an absolute socket path of at most %zu bytes",
-				    value, sizeof(cfg->server) - 1);
-		strcpy(cfg->server, value);
+		int ret = parse_server_path(value, cfg, err, errlen);
+		if (ret < 0)
+			return ret;
 	} else if (strcmp(key, "ioeventfd") == 0 || strcmp(key, "irqfd") == 0) {
 		bool is_ioeventfd = key[1] == 'o';
 		dup = is_ioeventfd ? &seen->ioeventfd : &seen->irqfd;
@@ -232,9 +269,12 @@ int ivshmem_parse_config(const char *text, struct ivshmem_config *cfg, char *err
 	/* Field 3, when it is not a key: the region id. */
 	size_t next = 2;
 	if (nfields > 2 && !memchr(fields[2].text, '=', fields[2].len)) {
-		if (!parse_region_id(&fields[2], &cfg->region_id))
-			return fail(err, errlen, "region id '%.*s': expected 0..65535, decimal or 0x-hex",
-				    (int)fields[2].len, fields[2].text);
+		char idbuf[32];
+		if (!field_copy(&fields[2], idbuf, sizeof(idbuf)))
+			return fail(err, errlen, "region id '%.*s...': expected 0..65535, decimal or "
+				    "0x-hex", 16, fields[2].text);
+		if (ivshmem_parse_region_id(idbuf, &cfg->region_id, &ierr) < 0)
+			return fail(err, errlen, "%s", ierr.msg); /* it starts with "region id" */
 		next = 3;
 	}
 
