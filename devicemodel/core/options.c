@@ -45,6 +45,8 @@ gboolean opt_fail(GError **error, const char *fmt, ...)
 }
 
 static gboolean add_line(char **list, unsigned *n, GError **error, const char *fmt, va_list ap)
+	G_GNUC_PRINTF(4, 0);
+static gboolean add_line(char **list, unsigned *n, GError **error, const char *fmt, va_list ap)
 {
 	if (*n == VM_MAX_NOTES)
 		return opt_fail(error, "more than %d options without an effect here", VM_MAX_NOTES);
