@@ -11,3 +11,5 @@ $(eval $(call add_lib,hw,$(HW_SRCS)))
 # Unit tests of the core.
 $(eval $(call add_unit_test,test_io_dispatch,tests/unit/test_io_dispatch.c,core))
 $(eval $(call add_unit_test,test_log,tests/unit/test_log.c tests/unit/test_stderr_capture.c,core))
+$(eval $(call add_unit_test,test_log_sinks,tests/unit/test_log_sinks.c,core))
+$(eval $(call add_unit_test,test_uart,tests/unit/test_uart.c,hw core))

@@ -30,6 +30,7 @@ struct vm {
 	uint64_t mmio64_base;	/* the 64-bit PCI window starts here (see mem_layout.h) */
 
 	struct uart_16550 *com1;
+	struct uart_16550 *com2;
 	bool vmm_created;
 
 	/* Set once when the VM stops (vmm on_exit or vm_request_poweroff). */

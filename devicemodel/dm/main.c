@@ -7,6 +7,24 @@
 #include "options.h"
 #include "vm_state.h"
 
+/* --logger_setting (checked by the parser), then --debug, which raises the console to debug. */
+static void set_up_logging(const struct vm_config *cfg)
+{
+	log_set_level(LOG_INFO);
+	if (cfg->logger_setting) {
+		struct log_settings settings;
+		char why[160];
+		if (log_parse_settings(cfg->logger_setting, &settings, why, sizeof(why)) == 0) {
+			/* A check writes no logs anywhere but the console. */
+			if (cfg->dry_run)
+				settings.named[LOG_SINK_KMSG] = settings.named[LOG_SINK_DISK] = false;
+			log_apply_settings(&settings, cfg->name, NULL, NULL);
+		}
+	}
+	if (cfg->log_level == LOG_DEBUG)
+		log_set_level(LOG_DEBUG);
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
@@ -23,10 +41,17 @@ int main(int argc, char **argv)
 	case DM_PARSE_OK:
 		break;
 	}
-	log_set_level((enum log_level)cfg.log_level);
+	set_up_logging(&cfg);
+	for (unsigned i = 0; i < cfg.nnotes; i++)
+		pr_warn("acrn-dm", "%s", cfg.notes[i]);
 	if (cfg.dry_run) {
-		printf("acrn-dm: %s: command line OK (%u devices)\n", cfg.name, cfg.nslots);
+		for (unsigned i = 0; i < cfg.nunsupported; i++)
+			printf("acrn-dm: %s: not emulated here, ignored for this check: %s\n", cfg.name,
+			       cfg.unsupported[i]);
+		printf("acrn-dm: %s: command line OK (%u devices, %u vCPUs)\n", cfg.name, cfg.nslots,
+		       cfg.ncpus);
 		vm_config_clear(&cfg);
+		log_close_sinks();
 		return 0;
 	}
 
@@ -37,5 +62,6 @@ int main(int argc, char **argv)
 		status = vm_run(&vm);
 	vm_destroy(&vm);
 	vm_config_clear(&cfg);
+	log_close_sinks();
 	return status;
 }

@@ -11,6 +11,7 @@ static const struct pci_dev_ops *const pci_emulations[] = {
 	&pci_hostbridge_ops,
 	&pci_lpc_ops,
 	&pci_ivshmem_ops,
+	&pci_vuart_ops,
 };
 
 const struct pci_dev_ops *pci_emul_find(const char *emul)

@@ -184,7 +184,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->vmm.pci_cfg_opaque = vm->pci;
 
 	struct vmm_vm_params params = {
-		.name = cfg->name, .vcpus = 1, .memsize = cfg->memsize,
+		.name = cfg->name,
+		.vcpus = cfg->ncpus ? cfg->ncpus : 1,
+		.memsize = cfg->memsize,
+		.cpu_affinity = cfg->ncpu_affinity ? cfg->cpu_affinity : NULL,
+		.vcpus_given = cfg->ncpus_given && !cfg->ncpu_affinity,
+		.rtvm = cfg->rtvm,
+		.lapic_pt = cfg->lapic_pt,
+		.trusty = cfg->trusty,
 	};
 	uuid_copy(params.uuid, cfg->uuid);
 	ret = ops->create_vm(&vm->vmm, &params);
@@ -199,7 +206,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ret < 0)
 		return ret;
 	if (cfg->com1) {
-		ret = uart_16550_create(vm, COM1_PORT, cfg->com1, &vm->com1);
+		ret = uart_16550_create(vm, "com1", COM1_PORT, COM1_IRQ, cfg->com1, &vm->com1);
+		if (ret < 0)
+			return ret;
+	}
+	if (cfg->com2) {
+		ret = uart_16550_create(vm, "com2", COM2_PORT, COM2_IRQ, cfg->com2, &vm->com2);
 		if (ret < 0)
 			return ret;
 	}
@@ -341,6 +353,8 @@ void vm_destroy(struct vm *vm)
 	vm->pci = NULL;
 	uart_16550_destroy(vm, vm->com1);
 	vm->com1 = NULL;
+	uart_16550_destroy(vm, vm->com2);
+	vm->com2 = NULL;
 	if (vm->vmm.ops && vm->vmm_created)
 		vm->vmm.ops->destroy_vm(&vm->vmm);
 	vm->vmm_created = false;

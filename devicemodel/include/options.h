@@ -20,7 +20,10 @@ enum dm_parse_result dm_parse_options(int argc, char **argv, struct vm_config *c
 				       FILE *out);
 void vm_config_clear(struct vm_config *cfg);
 
-/* "128M", "2G", "1048576" (bytes) -> bytes. -EINVAL / -ERANGE. */
-int parse_memsize(const char *text, uint64_t *bytes);
+/*
+ * -m as ACRN's vm_parse_memsize reads it: "512M", "2G", "262144K", "0x200M" -> bytes. A bare
+ * number, a B unit and a leading 0 (octal to ACRN) are refused. -EINVAL / -ERANGE with *why.
+ */
+int parse_memsize(const char *text, uint64_t *bytes, const char **why);
 
 #endif

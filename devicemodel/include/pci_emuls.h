@@ -11,6 +11,7 @@
 extern const struct pci_dev_ops pci_hostbridge_ops;
 extern const struct pci_dev_ops pci_lpc_ops;
 extern const struct pci_dev_ops pci_ivshmem_ops;
+extern const struct pci_dev_ops pci_vuart_ops;		/* devicemodel/hw/pci_vuart.c */
 
 /* The emulation named emul ("hostbridge", "lpc", "ivshmem"); NULL for an unknown name. */
 const struct pci_dev_ops *pci_emul_find(const char *emul);

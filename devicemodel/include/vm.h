@@ -17,6 +17,8 @@
 
 #define VM_NAME_MAX 15		/* ACRN: the name must be shorter than 16 bytes */
 #define VM_MAX_SLOTS 256
+#define VM_MAX_VCPUS 16		/* ACRN's VM_MAXCPU, and the ioreq slots of one HSM page */
+#define VM_MAX_NOTES 32
 
 /* One -s option as the user wrote it. */
 struct slot_option {
@@ -32,11 +34,34 @@ struct vm_config {
 	uint64_t memsize;	/* bytes */
 	char *elf_path;		/* -E */
 	char *bootargs;		/* -B: the Multiboot command line */
-	char *com1;		/* -l com1,<backend>: "stdio" or a file path; NULL: no UART */
+	char *com1;		/* -l com1,<backend>: "stdio", "tcp:PORT" or a file path; NULL: none */
+	char *com2;		/* -l com2,<backend>, the same forms */
 	bool debugexit;
 	bool dry_run;		/* --dry-run: parse and check only */
+	bool ignore_unsupported; /* --ignore-unsupported (with --dry-run) */
 	char *vmm_name;		/* --vmm; NULL: hsm when /dev/acrn_hsm exists, else kvm */
 	unsigned log_level;	/* enum log_level */
+	char *logger_setting;	/* --logger_setting as given (checked while parsing) */
+
+	/*
+	 * vCPUs: --cpu_affinity lists the host CPUs by local APIC id, as ACRN 3 does; vCPU i runs
+	 * on the CPU of cpu_affinity[i] (ascending, as ACRN's hypervisor assigns them). Without it,
+	 * -c gives the count and nothing is pinned.
+	 */
+	unsigned ncpus;
+	uint32_t cpu_affinity[VM_MAX_VCPUS];
+	unsigned ncpu_affinity;	/* 0: --cpu_affinity not given */
+	bool ncpus_given;	/* -c, --ncpus */
+	bool rtvm;		/* --rtvm */
+	bool lapic_pt;		/* --lapic_pt */
+	bool trusty;		/* --enable_trusty */
+
+	/* Options with no effect here and ACRN devices not emulated here: one line each. */
+	unsigned nnotes;
+	char *notes[VM_MAX_NOTES];
+	unsigned nunsupported;
+	char *unsupported[VM_MAX_NOTES];
+
 	unsigned nslots;
 	struct slot_option slots[VM_MAX_SLOTS];
 };

@@ -43,6 +43,16 @@ struct vmm_vm_params {
 	uuid_t uuid;
 	unsigned vcpus;
 	uint64_t memsize;	/* guest RAM in bytes; the RAM itself is mapped with map_ram */
+	/*
+	 * --cpu_affinity: NULL, or `vcpus` host CPUs by local APIC id, ascending; vCPU i belongs
+	 * on cpu_affinity[i]. KVM pins the vCPU threads; ACRN gets the pCPU bitmap in CREATE_VM.
+	 */
+	const uint32_t *cpu_affinity;
+	bool vcpus_given;	/* -c: the count was asked for without an affinity */
+	/* ACRN's VM flags (--rtvm, --lapic_pt, --enable_trusty), as ACRN 3's acrn-dm sets them. */
+	bool rtvm;
+	bool lapic_pt;
+	bool trusty;
 };
 
 /* Why the VM stopped; reported once through vmm->on_exit. */
@@ -84,9 +94,10 @@ struct vmm_vdev {
 	uint16_t vendor, device;
 	unsigned bus, dev, func;
 	uint64_t bar_addr[6];	/* as programmed; a 64-bit BAR's address sits in its low index */
-	uint64_t bar_size[6];
+	uint64_t bar_size[6];	/* 0: not sent (ACRN's PCI vUART sends no sizes) */
 	bool bar_mem64[6];	/* bar i is a 64-bit prefetchable memory BAR (takes i and i+1) */
-	char args[128];		/* "hv:/NAME" */
+	char args[128];		/* "hv:/NAME", or binary (args_len) */
+	unsigned args_len;	/* 0: args is a string; else its first args_len bytes are sent */
 };
 
 struct vmm_ops {

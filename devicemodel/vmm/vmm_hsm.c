@@ -72,19 +72,29 @@ static void hsm_free(struct hsm_vm *h)
  * ACRN_IOCTL_CREATE_VM. ACRN 3.x finds the VM's configuration (and its hypervisor-land ivshmem
  * regions) by name: its own header calls the 16 bytes after vcpu_num `name`, where the kernel's
  * uapi header still has `guid_t uuid`. So the NUL-padded VM name goes there, as ACRN's device
- * model does; the UUID of the command line has no place in the request any more.
+ * model does; the UUID of the command line has no place in the request any more. As ACRN's
+ * device model, vcpu_num is left 0: the hypervisor answers with the vCPUs it created, one per
+ * pCPU of cpu_affinity (the scenario's when that is 0).
  */
 static int hsm_create(struct hsm_vm *h, const struct vmm_vm_params *params)
 {
 	struct acrn_vm_creation cv;
-	char buf[64];
+	char buf[64], why[192];
+	uint64_t affinity;
 
 	_Static_assert(sizeof(cv.uuid) >= sizeof(h->name), "VM name must fit the name/uuid field");
+	int ret = hsm_cpu_affinity_bitmap(params, &affinity, why, sizeof(why));
+	if (ret < 0) {
+		pr_err(HSM_LOG, "%s: --cpu_affinity: %s", h->name, why);
+		return ret;
+	}
+	if (params->vcpus_given)
+		pr_warn(HSM_LOG, "%s: -c %u has no effect on ACRN: the hypervisor gives the VM the "
+			"pCPUs of its scenario, or those of --cpu_affinity", h->name, params->vcpus);
 	memset(&cv, 0, sizeof(cv));
 	memcpy(&cv.uuid, h->name, sizeof(h->name));
-	cv.vcpu_num = (__u16)params->vcpus;
-	cv.vm_flag = 0;
-	cv.cpu_affinity = 0;	/* 0: the scenario's affinity for this VM */
+	cv.vm_flag = hsm_vm_flags(params, h->name);
+	cv.cpu_affinity = affinity;
 	cv.ioreq_buf = (__u64)(uintptr_t)h->ioreq_buf;
 
 	int err = 0;
@@ -116,11 +126,12 @@ static int hsm_create(struct hsm_vm *h, const struct vmm_vm_params *params)
 		       "slots of a page", h->name, h->vcpu_num, ACRN_IO_REQUEST_MAX);
 		return -ERANGE;
 	}
-	if (h->vcpu_num != params->vcpus)
-		pr_info(HSM_LOG, "%s: the scenario gives the VM %u vCPUs (asked for %u)", h->name,
+	if (h->vcpu_num != params->vcpus && (params->cpu_affinity || params->vcpus_given))
+		pr_info(HSM_LOG, "%s: the hypervisor gave the VM %u vCPUs (asked for %u)", h->name,
 			h->vcpu_num, params->vcpus);
-	pr_dbg(HSM_LOG, "%s: VM %u created, ioreq page at %p", h->name, h->vmid,
-	       (void *)h->ioreq_buf);
+	pr_dbg(HSM_LOG, "%s: VM %u created: %u vCPUs, flags 0x%llx, pCPUs 0x%llx, ioreq page at %p",
+	       h->name, h->vmid, h->vcpu_num, (unsigned long long)cv.vm_flag,
+	       (unsigned long long)cv.cpu_affinity, (void *)h->ioreq_buf);
 	return 0;
 }
 

@@ -97,6 +97,25 @@ int hsm_irqfd_add(struct vmm *vmm, int fd, uint64_t addr, uint32_t data);
 int hsm_irqfd_update(struct vmm *vmm, int handle, uint64_t addr, uint32_t data);
 int hsm_irqfd_del(struct vmm *vmm, int handle);
 
+/* vmm_hsm_cpus.c */
+
+/* The hypervisor's guest flags (ACRN's acrn_common.h, GUEST_FLAG_*). */
+#define HSM_GUEST_FLAG_SECURE_WORLD_ENABLED	(1ull << 0)
+#define HSM_GUEST_FLAG_LAPIC_PASSTHROUGH	(1ull << 1)
+#define HSM_GUEST_FLAG_IO_COMPLETION_POLLING	(1ull << 2)
+#define HSM_GUEST_FLAG_RT			(1ull << 4)
+#define HSM_GUEST_FLAG_PMU_PASSTHROUGH		(1ull << 11)
+
+/* Where the Service VM's MADT is read from; tests point it at a file of their own. */
+extern const char *hsm_madt_path;
+/* The local APIC ids of the enabled processors of a MADT, in pCPU order; their count or -errno. */
+int hsm_madt_apic_ids(const uint8_t *madt, size_t len, uint32_t *ids, unsigned max);
+/* CREATE_VM's cpu_affinity for params (0 without --cpu_affinity); -errno with why. */
+int hsm_cpu_affinity_bitmap(const struct vmm_vm_params *params, uint64_t *bitmap, char *why,
+			    size_t whylen) __attribute__((warn_unused_result));
+/* CREATE_VM's vm_flag, as ACRN 3's acrn-dm sets it; warns about --lapic_pt alone. */
+uint64_t hsm_vm_flags(const struct vmm_vm_params *params, const char *name);
+
 /* vmm_hsm_vdev.c */
 int hsm_create_vdev(struct vmm *vmm, const struct vmm_vdev *vdev);
 int hsm_destroy_vdev(struct vmm *vmm, const struct vmm_vdev *vdev);

@@ -1,10 +1,11 @@
 /*
  * Devices the hypervisor emulates (ACRN_IOCTL_CREATE_VDEV / DESTROY_VDEV): hypervisor-land
- * ivshmem. The device model reserves the BDF and the BAR addresses in its own PCI space and
- * hands them over in a struct acrn_vdev filled as ACRN's device model does:
+ * ivshmem and the PCI vUART. The device model reserves the BDF and the BAR addresses in its own
+ * PCI space and hands them over in a struct acrn_vdev filled as ACRN's device model does:
  *   id = vendor/device, slot = bus << 8 | dev << 3 | func,
  *   io_addr[i] = BAR i's address; a 64-bit BAR gives its low dword | 0x0c (64-bit, prefetchable)
- *   and its high dword in the next entry; io_size[i] = BAR i's size; args = "hv:/NAME".
+ *   and its high dword in the next entry; io_size[i] = BAR i's size;
+ *   args = "hv:/NAME" (ivshmem), or bytes as given (the vUART's index as a 32-bit number).
  * The hypervisor matches args against the scenario's region names (32 bytes with the NUL) for
  * this VM and the region size against io_size of the memory BAR.
  */
@@ -61,8 +62,14 @@ int hsm_vdev_to_acrn(const struct vmm_vdev *v, struct acrn_vdev *d)
 		d->io_addr[i] = (__u32)v->bar_addr[i];
 	}
 
-	size_t len = strnlen(v->args, sizeof(v->args));
 	_Static_assert(sizeof(d->args) >= sizeof(v->args), "args must fit struct acrn_vdev");
+	if (v->args_len) {
+		if (v->args_len > sizeof(v->args) || is_ivshmem(v))
+			return -EINVAL;
+		memcpy(d->args, v->args, v->args_len);
+		return 0;
+	}
+	size_t len = strnlen(v->args, sizeof(v->args));
 	if (len == sizeof(v->args))
 		return -ENAMETOOLONG;
 	memcpy(d->args, v->args, len + 1);
@@ -85,7 +92,12 @@ int hsm_vdev_to_acrn(const struct vmm_vdev *v, struct acrn_vdev *d)
 
 static void describe(const struct vmm_vdev *v, char *buf, size_t len)
 {
-	if (is_ivshmem(v))
+	if (v->args_len == 4)
+		snprintf(buf, len, "%04x:%04x at %02x:%02x.%x, args %u", v->vendor, v->device,
+			 v->bus, v->dev, v->func,
+			 (unsigned)(uint8_t)v->args[0] | (unsigned)(uint8_t)v->args[1] << 8 |
+			 (unsigned)(uint8_t)v->args[2] << 16 | (unsigned)(uint8_t)v->args[3] << 24);
+	else if (is_ivshmem(v))
 		snprintf(buf, len, "ivshmem %.40s, %llu MiB at %02x:%02x.%x", v->args,
 			 (unsigned long long)(v->bar_size[IVSHMEM_SHM_BAR] >> 20), v->bus, v->dev,
 			 v->func);
@@ -110,8 +122,8 @@ int hsm_create_vdev(struct vmm *vmm, const struct vmm_vdev *vdev)
 		pr_err(HSM_LOG, "%s: cannot hand %s to the hypervisor: %s", h->name, what,
 		       ret == -ENAMETOOLONG ? "the region name is too long (hv:/NAME, NAME at most "
 					      "27 bytes)" :
-		       "the BDF or BARs do not fit struct acrn_vdev (hv-land ivshmem needs "
-		       "\"hv:/NAME\" and a 64-bit BAR2 of the region's size)");
+		       "the BDF, BARs or arguments do not fit struct acrn_vdev (hv-land ivshmem "
+		       "needs \"hv:/NAME\" and a 64-bit BAR2 of the region's size)");
 		return ret;
 	}
 	if (ioctl(h->fd, ACRN_IOCTL_CREATE_VDEV, &dev) >= 0) {

@@ -165,16 +165,42 @@ static int kvm_open_vm(struct kvm_backend *kb)
 	return 0;
 }
 
+/*
+ * With the in-kernel LAPIC, application processors wait for the boot vCPU's INIT and SIPI, as on
+ * a real machine. KVM already starts them so (UNINITIALIZED); saying INIT_RECEIVED makes them
+ * wait for the SIPI alone, which is where firmware leaves APs. If KVM refuses, its own default
+ * still waits for INIT/SIPI.
+ */
+static void kvm_vcpu_wait_for_sipi(struct kvm_vcpu_ctx *vc)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_INIT_RECEIVED };
+
+	if (ioctl(vc->fd, KVM_SET_MP_STATE, &mp) < 0)
+		pr_dbg(KVM_LOG, "vcpu%u: KVM_SET_MP_STATE(INIT_RECEIVED): %s; it waits for INIT "
+		       "and SIPI", vc->id, strerror(errno));
+}
+
 static int kvm_create_vm(struct vmm *vmm, const struct vmm_vm_params *params)
 {
 	struct kvm_backend *kb;
 	int max_vcpus, nslots;
+	int host_cpus[KVM_VCPUS_MAX];
+	const char *notes[4];
+	char why[256];
 	int r;
 
 	if (!vmm || !params || params->vcpus == 0 || params->vcpus > KVM_VCPUS_MAX)
 		return -EINVAL;
 	if (vmm->priv)
 		return -EBUSY;
+	/* The host CPUs first: a CPU that is not there is the user's error, not KVM's. */
+	r = kvm_map_host_cpus(params, host_cpus, why, sizeof(why));
+	if (r < 0) {
+		pr_err(KVM_LOG, "--cpu_affinity: %s", why);
+		return r;
+	}
+	for (unsigned i = 0, n = kvm_params_notes(params, notes, 4); i < n; i++)
+		pr_warn(KVM_LOG, "%s", notes[i]);
 
 	kb = calloc(1, sizeof(*kb));
 	if (!kb)
@@ -244,11 +270,14 @@ static int kvm_create_vm(struct vmm *vmm, const struct vmm_vm_params *params)
 		kb->vcpus[i].kb = kb;
 		kb->vcpus[i].id = i;
 		kb->vcpus[i].fd = -1;
+		kb->vcpus[i].host_cpu = params->cpu_affinity ? host_cpus[i] : -1;
 	}
 	for (unsigned i = 0; i < kb->nvcpus; i++) {
 		r = kvm_create_vcpu(kb, i);
 		if (r < 0)
 			goto fail;
+		if (i > 0)
+			kvm_vcpu_wait_for_sipi(&kb->vcpus[i]);
 	}
 
 	vmm->priv = kb;

@@ -25,6 +25,7 @@ struct kvm_vcpu_ctx {
 	unsigned id;
 	int fd;			/* -1 until KVM_CREATE_VCPU succeeded */
 	struct kvm_run *run;	/* the shared run page; NULL until mapped */
+	int host_cpu;		/* --cpu_affinity: the host CPU its thread is pinned to, or -1 */
 	pthread_t thread;
 	bool thread_live;	/* created and not yet joined */
 	bool hlt_logged;
@@ -83,6 +84,19 @@ int kvm_vcpu_set_boot_state(struct kvm_vcpu_ctx *vc, const struct vcpu_boot_stat
 	__attribute__((warn_unused_result));
 int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vc, const struct kvm_cpuid2 *supported)
 	__attribute__((warn_unused_result));
+
+/* vmm_kvm_cpus.c */
+
+/* Where the online CPUs' APIC ids are read from; tests point it at a file of their own. */
+extern const char *kvm_cpuinfo_path;
+/*
+ * For params->cpu_affinity (local APIC ids), the host CPU of each vCPU into cpus[0..vcpus).
+ * 0 (nothing to do without an affinity), or -errno with why naming the CPU.
+ */
+int kvm_map_host_cpus(const struct vmm_vm_params *params, int *cpus, char *why, size_t whylen)
+	__attribute__((warn_unused_result));
+/* The warnings ACRN's VM flags deserve on KVM (static strings); how many. */
+unsigned kvm_params_notes(const struct vmm_vm_params *params, const char **notes, unsigned max);
 
 /* vmm_kvm_vcpu.c */
 int kvm_start(struct vmm *vmm, const struct vcpu_boot_state *boot);

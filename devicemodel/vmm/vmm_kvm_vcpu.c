@@ -8,6 +8,7 @@
  * handler and is blocked in every other thread, so it can only ever interrupt a vCPU thread.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -300,6 +301,34 @@ static void join_all(struct kvm_backend *kb)
 	}
 }
 
+/* The vCPU's thread, pinned to its host CPU from its first instruction when it has one. */
+static int vcpu_thread_start(struct kvm_vcpu_ctx *vc)
+{
+	pthread_attr_t attr;
+	int r = -pthread_attr_init(&attr);
+
+	if (r == 0 && vc->host_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(vc->host_cpu, &set);
+		r = -pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (r < 0)
+			pr_err(KVM_LOG, "vcpu%u: cannot pin it to host CPU %d: %s", vc->id,
+			       vc->host_cpu, strerror(-r));
+	}
+	if (r == 0) {
+		r = -pthread_create(&vc->thread, &attr, vcpu_thread, vc);
+		if (r < 0)
+			pr_err(KVM_LOG, "pthread_create for vcpu%u%s: %s", vc->id,
+			       vc->host_cpu >= 0 ? " (pinned)" : "", strerror(-r));
+		else if (vc->host_cpu >= 0)
+			pr_dbg(KVM_LOG, "vcpu%u: pinned to host CPU %d", vc->id, vc->host_cpu);
+	}
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
 int kvm_start(struct vmm *vmm, const struct vcpu_boot_state *boot)
 {
 	struct kvm_backend *kb = kvm_of(vmm);
@@ -337,9 +366,8 @@ int kvm_start(struct vmm *vmm, const struct vcpu_boot_state *boot)
 	for (unsigned i = 0; i < kb->nvcpus; i++) {
 		struct kvm_vcpu_ctx *vc = &kb->vcpus[i];
 
-		r = -pthread_create(&vc->thread, NULL, vcpu_thread, vc);
+		r = vcpu_thread_start(vc);
 		if (r < 0) {
-			pr_err(KVM_LOG, "pthread_create for vcpu%u: %s", i, strerror(-r));
 			kick_all(kb, true);
 			join_all(kb);
 			goto out;

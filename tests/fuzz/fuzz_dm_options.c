@@ -44,6 +44,15 @@ static void check_accepted(void)
 			   cfg.memsize % (2 * MiB) == 0,
 		   "memsize %llu", (unsigned long long)cfg.memsize);
 	FUZZ_CHECK(cfg.nslots <= VM_MAX_SLOTS, "%u slots", cfg.nslots);
+	/* vCPUs: one per --cpu_affinity CPU, ascending and distinct, or -c's count, or 1. */
+	FUZZ_CHECK(cfg.ncpus >= 1 && cfg.ncpus <= VM_MAX_VCPUS, "%u vCPUs", cfg.ncpus);
+	FUZZ_CHECK(!cfg.ncpu_affinity || cfg.ncpu_affinity == cfg.ncpus, "%u vCPUs, %u CPUs",
+		   cfg.ncpus, cfg.ncpu_affinity);
+	for (unsigned i = 1; i < cfg.ncpu_affinity; i++)
+		FUZZ_CHECK(cfg.cpu_affinity[i - 1] < cfg.cpu_affinity[i], "affinity not ascending");
+	/* Devices not emulated here are only accepted by --dry-run --ignore-unsupported. */
+	FUZZ_CHECK(!cfg.nunsupported || (cfg.dry_run && cfg.ignore_unsupported),
+		   "%u unsupported devices accepted", cfg.nunsupported);
 	for (unsigned i = 0; i < cfg.nslots; i++) {
 		const struct slot_option *s = &cfg.slots[i];
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem_layout.h"
 #include "vm.h"
+#include "vm_state.h"
 
 #define FUZZ_LOWMEM	(4 * MiB)
 #define FUZZ_HIGHMEM	(2 * MiB)

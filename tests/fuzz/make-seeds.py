@@ -41,6 +41,15 @@ for name, words in {
              "-s", "4:1,ivshmem,dm:/db,2,1,vectors=4", "vm1"],
     "help": ["-h"],
     "linux": ["-B", "console=ttyS0", "-k", "bzImage", "-r", "initrd", "vm"],
+    # ACRN's generated launch lines: vCPUs, flags, log sinks, legacy UARTs, the hypervisor's
+    # vUART, options without effect here and devices not emulated here.
+    "acrn-rt": ["--dry-run", "--ignore-unsupported", "--cpu_affinity", "4,6", "-m", "1024M",
+                "--ovmf", "OVMF.fd", "-s", "0:0,hostbridge", "--virtio_poll", "1000000",
+                "-s", "16,uart,vuart_idx:1", "--rtvm", "--lapic_pt", "-s", "5,virtio-blk,rt.img",
+                "--logger_setting", "console,level=4;kmsg,level=3;disk,level=5", "RT_VM"],
+    "acrn-misc": ["-c", "2", "-l", "com2,tcp:4321", "-l", "com1,stdio", "--windows", "-A", "-Y",
+                  "--intr_monitor", "10000,10,1,100", "--pm_notify_channel", "uart",
+                  "--vtpm2", "sock_path=/tmp/s", "--enable_trusty", "-m", "0x200M", "vm"],
 }.items():
     write("fuzz_dm_options", name, "\0".join(words))
 

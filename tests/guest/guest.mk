@@ -30,8 +30,8 @@ GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,-T,$(GUEST_RT_DIR)/guest.ld 
                  -Wl,-z,noexecstack
 
 GUEST_RT_SRCS := $(addprefix $(GUEST_RT_DIR)/, \
-	entry.S irq_entry.S start.c exit.c serial.c format.c str.c check.c cmdline.c \
-	multiboot.c paging.c idt.c pic.c lapic.c timer.c irq.c pci.c pci_bar.c pci_msi.c)
+	entry.S irq_entry.S smp_boot.S start.c exit.c serial.c format.c str.c check.c cmdline.c \
+	multiboot.c paging.c idt.c pic.c cpu.c lapic.c timer.c irq.c smp.c pci.c pci_bar.c pci_msi.c)
 
 guest_objs = $(patsubst %,$(BUILD)/guest/obj/%.o,$(basename $(1)))
 GUEST_RT_OBJS := $(call guest_objs,$(GUEST_RT_SRCS))

@@ -1,6 +1,7 @@
 # Shared by qemu_boot_guests.sh (TCG, on any machine) and qemu_boot_guests_kvm.sh (KVM: natively or
 # in the guest lab): boots the test-guest runtime's own guests (tests/guest) under QEMU and checks
-# transcripts and exit statuses, independently of acrn-dm.
+# transcripts and exit statuses, independently of acrn-dm: Multiboot entry, paging, PCI,
+# interrupts, SMP start-up.
 #
 # QEMU's isa-debug-exit turns the guest's exit code c into QEMU's status (c << 1) | 1:
 # 1 = the guest passed, 3 = it failed. Guest transcripts are shown indented ("    | ") and only
@@ -62,7 +63,7 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
 	skip qemu_boot "$QEMU is not installed (apt-get install qemu-system-x86)"
 	exit 0
 fi
-for g in pci_enum irq_selftest paging_selftest fault_selftest; do
+for g in pci_enum irq_selftest paging_selftest fault_selftest smp_selftest uart_ports; do
 	if [ ! -f "$GUESTS/$g.elf" ]; then
 		fail "qemu_boot/$g" "$GUESTS/$g.elf is not built (make guests)"
 		finish
@@ -76,7 +77,8 @@ shm=/dev/shm/$region
 ivshmem=(-object "memory-backend-file,id=shm,share=on,mem-path=$shm,size=4M"
 	-device ivshmem-plain,memdev=shm)
 
-# boot_guests_with ACCEL: pci_enum, irq_selftest and paging_selftest under QEMU with ACCEL.
+# boot_guests_with ACCEL: pci_enum, irq_selftest, paging_selftest and smp_selftest (1, 2 and 4
+# CPUs) under QEMU with ACCEL.
 boot_guests_with() {
 	local accel=$1 out status mark
 	out=$TMP/pci_enum.$accel
@@ -104,4 +106,30 @@ boot_guests_with() {
 		expect_pass "qemu_boot/paging_selftest/$accel" paging_selftest "$out" "$status" \
 			"PASS: paging/ivshmem-bar2"
 	fi
+
+	boot_smp_with "$accel"
+}
+
+# boot_smp_with ACCEL: 1, 2 and 4 CPUs; each writes its APIC id into the region and takes an
+# IPI and an MSI (from QEMU's edu device) aimed at it. The host reads the ids back.
+boot_smp_with() {
+	local accel=$1 n out status ids sorted want
+	for n in 1 2 4; do
+		rm -f "$shm"
+		truncate -s 4M "$shm"
+		out=$TMP/smp_selftest.$accel.$n
+		qemu_guest "$accel" "$out" smp_selftest "cpus=$n msi=edu" -smp "$n" "${ivshmem[@]}" \
+			-device edu
+		status=$?
+		ids=$(od -A n -t u4 -j 16 -N $((4 * n)) "$shm" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+		want=$(seq -s ' ' 0 $((n - 1)))
+		sorted=$(tr ' ' '\n' <<<"$ids" | sort -n | tr '\n' ' ' | sed 's/ $//')
+		if [ "$(head -c 7 "$shm")" != "SMPTEST" ] || [ "$sorted" != "$want" ]; then
+			fail "qemu_boot/smp_selftest/$accel/$n" "region: APIC ids \"$ids\" (want $want in some order), magic \"$(head -c 7 "$shm" | tr -cd '[:print:]')\""
+			show "$out"
+		else
+			expect_pass "qemu_boot/smp_selftest/$accel/$n" smp_selftest "$out" "$status" \
+				"PASS: smp/start" "PASS: smp/apic-ids" "PASS: smp/ipi" "PASS: smp/msi-edu"
+		fi
+	done
 }

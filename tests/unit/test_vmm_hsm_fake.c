@@ -372,8 +372,12 @@ static int emulate(unsigned long req, void *arg)
 			return EFAULT;	/* the HSM pins exactly one page there */
 		fk.buf = (struct acrn_io_request_buffer *)(uintptr_t)cv->ioreq_buf;
 		cv->vmid = fk.vmid;
+		/* The hypervisor answers with the vCPUs it created: one per pCPU of the affinity. */
 		if (fk.vcpu_reply)
 			cv->vcpu_num = fk.vcpu_reply;
+		else
+			cv->vcpu_num = cv->cpu_affinity ?
+				(uint16_t)__builtin_popcountll(cv->cpu_affinity) : 1;
 		fk.vcpu_num = cv->vcpu_num;
 		fk.vm = true;
 		return 0;

@@ -136,6 +136,8 @@ static int setup(void **state)
 	f.vmm.on_exit = on_exit_record;
 	f.vmm.on_exit_opaque = &f;
 
+	/* The scenario's VM has NVCPUS vCPUs: the hypervisor says so in CREATE_VM's answer. */
+	fake_hsm_set_reply(3, NVCPUS);
 	struct vmm_vm_params p = { .name = "ioreq-vm", .vcpus = NVCPUS, .memsize = 1 << 28 };
 	assert_int_equal(vmm_hsm_ops.create_vm(&f.vmm, &p), 0);
 	struct vcpu_boot_state boot = { .mode = VCPU_START_LONG64, .rip = 0x100000, .cr3 = 0x1000 };

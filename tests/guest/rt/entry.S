@@ -133,11 +133,16 @@ start64:
 
 	.section .data
 	.balign 16
-	/* Access bits preset so the CPU never needs to write the descriptors. */
+	/*
+	 * Access bits preset so the CPU never needs to write the descriptors. 0x18 is for the
+	 * application processors' way up from real mode (smp_boot.S).
+	 */
+	.globl boot_gdt, boot_gdt_ptr
 boot_gdt:
 	.quad	0
 	.quad	0x00AF9B000000FFFF	/* 0x08: 64-bit code, DPL 0 */
 	.quad	0x00CF93000000FFFF	/* 0x10: flat data */
+	.quad	0x00CF9B000000FFFF	/* 0x18: flat 32-bit code */
 boot_gdt_end:
 	/* 32-bit lgdt reads limit + 4 bytes of base; the 8-byte base suits a 64-bit reload too. */
 boot_gdt_ptr:

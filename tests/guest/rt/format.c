@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu.h"
+#include "io.h"
 #include "serial.h"
 
 struct spec {
@@ -214,9 +216,45 @@ static void emit_serial(void *ctx, char c)
 	serial_putc(c);
 }
 
+/*
+ * One CPU prints at a time, so lines from several CPUs stay whole. The owner may print again
+ * while it holds the lock (an exception reported in the middle of a line).
+ */
+static int print_owner = -1;
+static unsigned print_depth;
+
+static void print_lock(void)
+{
+	int me = (int)cpu_index();
+
+	if (__atomic_load_n(&print_owner, __ATOMIC_ACQUIRE) == me) {
+		print_depth++;
+		return;
+	}
+	for (;;) {
+		int free_owner = -1;
+
+		if (__atomic_compare_exchange_n(&print_owner, &free_owner, me, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		cpu_relax();
+	}
+	print_depth = 1;
+}
+
+static void print_unlock(void)
+{
+	if (--print_depth == 0)
+		__atomic_store_n(&print_owner, -1, __ATOMIC_RELEASE);
+}
+
 int vprintf(const char *fmt, va_list ap)
 {
-	return vformat(emit_serial, NULL, fmt, ap);
+	print_lock();
+	int n = vformat(emit_serial, NULL, fmt, ap);
+
+	print_unlock();
+	return n;
 }
 
 int printf(const char *fmt, ...)
@@ -232,8 +270,10 @@ int printf(const char *fmt, ...)
 
 int puts(const char *s)
 {
+	print_lock();
 	serial_write(s);
 	serial_putc('\n');
+	print_unlock();
 	return 0;
 }
 

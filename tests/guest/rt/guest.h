@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "cmdline.h"
+#include "cpu.h"
 #include "exit.h"
 #include "io.h"
 #include "irq.h"
@@ -27,6 +28,7 @@
 #include "paging.h"
 #include "pci.h"
 #include "print.h"
+#include "smp.h"
 #include "str.h"
 #include "timer.h"
 

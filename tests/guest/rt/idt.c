@@ -40,6 +40,11 @@ void idt_init(void)
 			.offset_hi = (uint32_t)(stub >> 32),
 		};
 	}
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p));
 }

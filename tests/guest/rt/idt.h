@@ -6,6 +6,8 @@
 
 /* Builds and loads the IDT. Interrupts stay disabled; exceptions report and end the VM. */
 void idt_init(void);
+/* Loads the IDT idt_init built on this CPU (application processors share it). */
+void idt_load(void);
 
 /* What isr_common pushes for an exception, lowest address first. */
 struct exc_frame {

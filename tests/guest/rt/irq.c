@@ -1,20 +1,18 @@
-/* wait_irq(): the policy around irq_halt(), including its timeout on the LAPIC timer. */
+/*
+ * wait_irq(): the policy around irq_halt(), including its timeout on the LAPIC timer. The state
+ * is per CPU (cpu.h): each CPU waits on its own LAPIC and timer.
+ */
 #include "irq.h"
 
 #include <stdbool.h>
 
 #include "check.h"
+#include "cpu.h"
 #include "exit.h"
 #include "io.h"
 #include "lapic.h"
 #include "print.h"
 #include "timer.h"
-
-extern volatile uint8_t halt_armed;	/* irq_entry.S: set while irq_halt() waits */
-
-static uint64_t taken;
-static uint64_t timer_left;		/* ticks still to run once the current one-shot ends */
-static bool timer_armed;
 
 void irq_init(void)
 {
@@ -24,7 +22,7 @@ void irq_init(void)
 
 uint64_t irq_count(void)
 {
-	return taken;
+	return this_cpu()->irqs;
 }
 
 int irq_record(uint64_t vector)
@@ -32,20 +30,23 @@ int irq_record(uint64_t vector)
 	/* The spurious vector is the one interrupt that must not be acknowledged. */
 	if (vector != IRQ_SPURIOUS_VECTOR)
 		lapic_eoi();
-	if (!halt_armed) {
-		printf("FAIL: %s: interrupt %lu outside wait_irq\n", test_current(), vector);
+	struct cpu *c = this_cpu();
+
+	if (!c->halt_armed) {
+		printf("FAIL: %s: interrupt %lu outside wait_irq (CPU %u)\n", test_current(), vector,
+		       c->index);
 		guest_exit(1);
 	}
-	taken++;
+	c->irqs++;
 	return (int)vector;
 }
 
 /* The LAPIC counter is 32 bits: long timeouts run as a chain of one-shots. */
-static void arm_next_chunk(void)
+static void arm_next_chunk(struct cpu *c)
 {
-	uint32_t n = timer_left > UINT32_MAX ? UINT32_MAX : (uint32_t)timer_left;
+	uint32_t n = c->timer_left > UINT32_MAX ? UINT32_MAX : (uint32_t)c->timer_left;
 
-	timer_left -= n;
+	c->timer_left -= n;
 	lapic_timer_start(n, IRQ_TIMER_VECTOR);
 }
 
@@ -62,12 +63,14 @@ static uint64_t us_to_ticks(uint64_t us)
 
 int wait_irq(uint64_t timeout_us)
 {
+	struct cpu *c = this_cpu();
+
 	irq_init();
 	irq_disable();
-	timer_armed = timeout_us != WAIT_FOREVER;
-	if (timer_armed) {
-		timer_left = us_to_ticks(timeout_us);
-		arm_next_chunk();
+	c->timer_armed = timeout_us != WAIT_FOREVER;
+	if (c->timer_armed) {
+		c->timer_left = us_to_ticks(timeout_us);
+		arm_next_chunk(c);
 	}
 	for (;;) {
 		int v = irq_halt();
@@ -79,18 +82,18 @@ int wait_irq(uint64_t timeout_us)
 			 * An expiry left pending by an earlier wait shows up here while the
 			 * current one-shot is still counting (or none is armed): not ours.
 			 */
-			if (!timer_armed || lapic_timer_current() != 0)
+			if (!c->timer_armed || lapic_timer_current() != 0)
 				continue;
-			if (timer_left) {
-				arm_next_chunk();
+			if (c->timer_left) {
+				arm_next_chunk(c);
 				continue;
 			}
-			timer_armed = false;
+			c->timer_armed = false;
 			return WAIT_TIMEOUT;
 		}
-		if (timer_armed) {
+		if (c->timer_armed) {
 			lapic_timer_stop();
-			timer_armed = false;
+			c->timer_armed = false;
 		}
 		return v;
 	}

@@ -11,7 +11,12 @@
  *
  * Exceptions (vectors 0..31) save the general registers and call exception_report(), which
  * prints them and ends the VM: a test guest never resumes after a fault.
+ *
+ * Each CPU keeps its continuation in its own struct cpu, which %gs points at (cpu.h), so every
+ * CPU of an SMP guest can wait for interrupts at the same time.
  */
+
+#include "cpu.h"
 
 /* Vectors for which the CPU pushes an error code itself. */
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
@@ -75,14 +80,14 @@ irq_entry:
 	movq	(%rsp), %rdi
 	andq	$-16, %rsp
 	call	irq_record		/* returns the vector in %eax, or ends the VM */
-	movb	$0, halt_armed(%rip)
-	movq	halt_cont + 48(%rip), %rsp
-	movq	halt_cont + 0(%rip), %rbx
-	movq	halt_cont + 8(%rip), %rbp
-	movq	halt_cont + 16(%rip), %r12
-	movq	halt_cont + 24(%rip), %r13
-	movq	halt_cont + 32(%rip), %r14
-	movq	halt_cont + 40(%rip), %r15
+	movb	$0, %gs:CPU_HALT_ARMED
+	movq	%gs:CPU_HALT_CONT + 48, %rsp
+	movq	%gs:CPU_HALT_CONT + 0, %rbx
+	movq	%gs:CPU_HALT_CONT + 8, %rbp
+	movq	%gs:CPU_HALT_CONT + 16, %r12
+	movq	%gs:CPU_HALT_CONT + 24, %r13
+	movq	%gs:CPU_HALT_CONT + 32, %r14
+	movq	%gs:CPU_HALT_CONT + 40, %r15
 	ret				/* = return from irq_halt() with the vector */
 
 /*
@@ -92,26 +97,18 @@ irq_entry:
  */
 	.globl irq_halt
 irq_halt:
-	movq	%rbx, halt_cont + 0(%rip)
-	movq	%rbp, halt_cont + 8(%rip)
-	movq	%r12, halt_cont + 16(%rip)
-	movq	%r13, halt_cont + 24(%rip)
-	movq	%r14, halt_cont + 32(%rip)
-	movq	%r15, halt_cont + 40(%rip)
-	movq	%rsp, halt_cont + 48(%rip)	/* points at our return address */
-	movb	$1, halt_armed(%rip)
+	movq	%rbx, %gs:CPU_HALT_CONT + 0
+	movq	%rbp, %gs:CPU_HALT_CONT + 8
+	movq	%r12, %gs:CPU_HALT_CONT + 16
+	movq	%r13, %gs:CPU_HALT_CONT + 24
+	movq	%r14, %gs:CPU_HALT_CONT + 32
+	movq	%r15, %gs:CPU_HALT_CONT + 40
+	movq	%rsp, %gs:CPU_HALT_CONT + 48	/* points at our return address */
+	movb	$1, %gs:CPU_HALT_ARMED
 2:	sti
 	hlt
 	/* Woken without an interrupt handler taking over (e.g. by an SMI): halt again. */
 	cli
 	jmp	2b
-
-	.bss
-	.balign 8
-halt_cont:
-	.skip	7 * 8
-	.globl halt_armed
-halt_armed:
-	.skip	1
 
 	.section .note.GNU-stack, "", @progbits

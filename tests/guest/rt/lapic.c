@@ -1,6 +1,11 @@
+/*
+ * The local APIC of each CPU. The mode (xAPIC or x2APIC) is the boot CPU's, as firmware left it;
+ * an application processor comes out of INIT in xAPIC mode and is switched to match.
+ */
 #include "lapic.h"
 
 #include "check.h"
+#include "cpu.h"
 #include "io.h"
 #include "mmio.h"
 #include "paging.h"
@@ -28,10 +33,14 @@
 #define SPURIOUS_VECTOR		0xff
 #define LVT_MASKED		(1u << 16)
 #define ICR_SELF		(1u << 18)	/* destination shorthand 01 */
+#define ICR_ALL_BUT_SELF	(3u << 18)	/* destination shorthand 11 */
+#define ICR_INIT		(5u << 8)	/* delivery mode INIT */
+#define ICR_STARTUP		(6u << 8)	/* delivery mode start-up (SIPI) */
+#define ICR_ASSERT		(1u << 14)
 #define ICR_PENDING		(1u << 12)	/* xAPIC delivery status */
 #define TIMER_DIV_1		0xb
 
-static bool ready, x2apic;
+static bool detected, x2apic;
 static uint64_t mmio_base;
 
 static uint32_t lapic_read(unsigned reg)
@@ -49,28 +58,42 @@ static void lapic_write(unsigned reg, uint32_t v)
 		mmio_write32(mmio_base + reg, v);
 }
 
-void lapic_init(void)
+/* The mode and address, from the boot CPU (the first to get here). */
+static void lapic_detect(void)
 {
 	uint32_t a, b, c, d;
 	uint64_t base;
 
-	if (ready)
-		return;
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (!(d & (1u << 9)))
 		test_fail("CPUID reports no local APIC");
-
 	base = rdmsr(MSR_APIC_BASE);
-	if (!(base & APIC_BASE_ENABLE)) {
-		base |= APIC_BASE_ENABLE;
-		wrmsr(MSR_APIC_BASE, base);
-	}
 	x2apic = base & APIC_BASE_X2APIC;
 	mmio_base = base & 0x000ffffffffff000ull;
 	/* Firmware may have moved it; the low 4 GiB hole is already mapped uncached. */
 	if (!x2apic && mmio_base >= (4ull << 30) && map_range(mmio_base, 4096, MAP_UC) != 0)
 		test_fail("cannot map the LAPIC at 0x%lx", mmio_base);
-	ready = true;
+	detected = true;
+}
+
+void lapic_init(void)
+{
+	struct cpu *cpu = this_cpu();
+	uint64_t base;
+
+	if (cpu->lapic_ready)
+		return;
+	if (!detected)
+		lapic_detect();
+	base = rdmsr(MSR_APIC_BASE);
+	if (!(base & APIC_BASE_ENABLE)) {
+		base |= APIC_BASE_ENABLE;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	/* x2APIC is entered from xAPIC enabled, never the other way. */
+	if (x2apic && !(base & APIC_BASE_X2APIC))
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
+	cpu->lapic_ready = true;
 
 	lapic_write(REG_TPR, 0);
 	lapic_write(REG_LVT_TIMER, LVT_MASKED);
@@ -102,18 +125,39 @@ void lapic_eoi(void)
 	lapic_write(REG_EOI, 0);
 }
 
-void lapic_send_self_ipi(uint8_t vector)
+/* One write of the ICR: x2APIC takes it whole, xAPIC destination first, then the command. */
+static void send_icr(uint32_t dest, uint32_t low)
 {
 	lapic_init();
 	if (x2apic) {
-		wrmsr(MSR_X2APIC_FIRST + (REG_ICR_LO >> 4), ICR_SELF | vector);
+		wrmsr(MSR_X2APIC_FIRST + (REG_ICR_LO >> 4), (uint64_t)dest << 32 | low);
 		return;
 	}
-	lapic_write(REG_ICR_HI, 0);
-	lapic_write(REG_ICR_LO, ICR_SELF | vector);
+	lapic_write(REG_ICR_HI, dest << 24);
+	lapic_write(REG_ICR_LO, low);
 	/* Bounded: a virtual APIC normally delivers at once. */
 	for (int i = 0; i < 100000 && (lapic_read(REG_ICR_LO) & ICR_PENDING); i++)
 		cpu_relax();
+}
+
+void lapic_send_self_ipi(uint8_t vector)
+{
+	send_icr(0, ICR_SELF | vector);
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	send_icr(apic_id, vector);	/* fixed delivery, physical destination */
+}
+
+void lapic_send_init_others(void)
+{
+	send_icr(0, ICR_ALL_BUT_SELF | ICR_INIT | ICR_ASSERT);
+}
+
+void lapic_send_startup_others(uint32_t page)
+{
+	send_icr(0, ICR_ALL_BUT_SELF | ICR_STARTUP | (page >> 12 & 0xff));
 }
 
 void lapic_timer_start(uint32_t ticks, int vector)
@@ -138,7 +182,12 @@ uint32_t lapic_timer_current(void)
 
 uint64_t msi_address(void)
 {
-	return 0xfee00000ull | ((uint64_t)(lapic_id() & 0xff) << 12);
+	return msi_address_for(lapic_id());
+}
+
+uint64_t msi_address_for(uint32_t apic_id)
+{
+	return 0xfee00000ull | ((uint64_t)(apic_id & 0xff) << 12);
 }
 
 uint32_t msi_data(uint8_t vector)

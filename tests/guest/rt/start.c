@@ -1,4 +1,5 @@
 /* The C side of boot: called by entry.S in long mode with the loader's EAX and EBX. */
+#include "cpu.h"
 #include "guest.h"
 #include "idt.h"
 #include "pic.h"
@@ -12,6 +13,7 @@ void rt_start(uint32_t magic, uint32_t info)
 	const char *cmdline = "";
 	int ret;
 
+	cpu_setup(0);	/* first: printing and interrupts use the per-CPU state */
 	serial_init();
 	idt_init();
 	pic_disable();
